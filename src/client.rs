@@ -544,8 +544,13 @@ impl Client {
 
     /// The first request for a filled operation: written, signed for the primary host.
     async fn signed_request(&self, operation: &(dyn ErasedOperation + '_)) -> Result<reqwest::Request, Error> {
-        self.before_request().await;
-        let prepared = self.write(operation).await?;
+        let prepared = if operation.protocol() == Protocol::V2 {
+            // APIv2: the members signed with the APIv2 key (no Authorization header).
+            crate::apiv2::prepare(operation, self.v2_config()?)?
+        } else {
+            self.before_request().await;
+            self.write(operation).await?
+        };
         let exchange = &self.inner.exchange;
         let url = exchange.first_target(&prepared)?;
         exchange

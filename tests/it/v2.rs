@@ -214,3 +214,48 @@ async fn a_call_that_needs_the_client_certificate_is_refused_without_one() {
     assert!(matches!(&error, Error::Config(message) if message.contains("client_identity")), "{error}");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+/// A page the user's browser opens is a signed URL: its query signed with the APIv2 key (the
+/// merchant id filled), then the fragment; never sent.
+#[tokio::test]
+async fn signed_urls_carry_the_query_its_signature_and_the_fragment() {
+    let server = sandbox().await;
+    let client = client(&server);
+    let request = wechatpay::v2::papay::entrustweb::get::Request::builder()
+        .appid("wxcbda96de0b165486")
+        .plan_id(12535)
+        .contract_code("100000")
+        .request_serial(1000)
+        .contract_display_account("微信代扣")
+        .notify_url("https://weixin.qq.com")
+        .version("1.0")
+        .timestamp("1414488825")
+        .build()
+        .unwrap();
+    let url = client.signed_url(&request).unwrap();
+    assert_eq!(url.fragment(), Some("wechat_redirect"));
+    assert!(url.as_str().starts_with(&format!("{}papay/entrustweb?", server.base_url())), "{url}");
+    let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(get("mch_id"), Some(server.keys().mchid()), "the merchant id is filled");
+    assert_eq!(get("contract_display_account"), Some("微信代扣"));
+    let unsigned: Vec<(String, String)> = query.iter().filter(|(k, _)| k != "sign").cloned().collect();
+    assert_eq!(get("sign"), Some(wechatpay_sdk_sandbox::v2::wire::sign(&unsigned, server.apiv2_key(), false).as_str()));
+    assert!(server.requests().is_empty(), "a signed URL is not a call");
+    let error = client.send(request).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest(_)), "sending it is refused: {error}");
+
+    // A page without a `sign` member (OAuth's authorization) is not signed; its host is its own.
+    let request = wechatpay::v2::appauth::authindex::get::Request::builder()
+        .appid("wxcbda96de0b165486")
+        .redirect_uri("https://example.com/back")
+        .response_type("code")
+        .scope("pay_identity")
+        .state("s1")
+        .build()
+        .unwrap();
+    let url = client.signed_url(&request).unwrap();
+    assert!(url.as_str().starts_with("https://payapp.weixin.qq.com/appauth/authindex?"), "{url}");
+    assert!(!url.query_pairs().any(|(k, _)| k == "sign"));
+    assert_eq!(url.fragment(), Some("wechat_redirect"));
+}
