@@ -17,6 +17,9 @@
 //!   instruction, at most [`max_body_size`](crate::ClientBuilder::max_body_size) bytes.
 
 mod answer;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod ecb;
 pub mod notify;
 mod request;

@@ -259,3 +259,46 @@ async fn signed_urls_carry_the_query_its_signature_and_the_fragment() {
     assert!(!url.query_pairs().any(|(k, _)| k == "sign"));
     assert_eq!(url.fragment(), Some("wechat_redirect"));
 }
+
+/// The axum route answers APIv2 notifications in XML: handled once, a redelivery answered
+/// SUCCESS without running the handler again, a forged one FAIL.
+#[tokio::test]
+async fn the_axum_route_answers_in_xml_and_handles_each_notification_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let server = sandbox().await;
+    let notifications = client(&server).notifications_v2().unwrap();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let counter = handled.clone();
+    let app = axum::Router::new().route(
+        "/refunds",
+        wechatpay::apiv2::axum::handler(
+            notifications,
+            "refund-processed",
+            move |notification: wechatpay::apiv2::notify::V2Notification| {
+                let counter = counter.clone();
+                async move {
+                    assert!(matches!(notification.event, wechatpay::webhook::v2::Event::RefundProcessed(_)));
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, std::io::Error>(())
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/refunds", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (body, _) = server.v2_notification("refund-processed").unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..2 {
+        let answer = http.post(&url).body(body.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let text = answer.text().await.unwrap();
+        assert!(text.contains("<return_code><![CDATA[SUCCESS]]></return_code>"), "{text}");
+    }
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "a redelivery is not handled again");
+    let forged = String::from_utf8(body).unwrap().replace("<req_info><![CDATA[", "<req_info><![CDATA[AAAA");
+    let answer = http.post(&url).body(forged).send().await.unwrap();
+    assert_ne!(answer.status(), 200);
+    assert!(answer.text().await.unwrap().contains("FAIL"));
+}
