@@ -50,6 +50,8 @@ impl Node {
     }
 }
 
+type Open = (String, Vec<(String, Node)>, String);
+
 /// The deepest nesting read: APIv2 documents are flat, with lists one or two levels down.
 const MAX_DEPTH: usize = 8;
 
@@ -58,7 +60,8 @@ const MAX_DEPTH: usize = 8;
 /// character references, processing instructions, and anything after the root element.
 pub fn parse(body: &[u8]) -> Result<Vec<(String, Node)>, XmlError> {
     let mut reader = Reader::from_reader(body);
-    let mut stack: Vec<(String, Vec<(String, Node)>, String)> = Vec::new();
+    // The open elements: name, members so far, text so far.
+    let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Vec<(String, Node)>> = None;
     let mut buffer = Vec::new();
     loop {

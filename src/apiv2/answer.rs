@@ -46,13 +46,11 @@ pub(crate) fn judge(
         });
     }
     match get("sign") {
-        Some(signature) => {
-            if !verify(texts.iter().copied(), key, sign_type, signature) {
-                return Err(verify_error(VerifyError::V2BadSignature(sign_type.as_str())));
-            }
+        Some(signature) if !verify(texts.iter().copied(), key, sign_type, signature) => {
+            return Err(verify_error(VerifyError::V2BadSignature(sign_type.as_str())));
         }
         None if signed => return Err(verify_error(VerifyError::V2Unsigned)),
-        None => {}
+        _ => {}
     }
     let err_code = get("err_code").or_else(|| get("error_code")).filter(|code| !code.is_empty() && *code != "SUCCESS");
     let failed = match get("result_code") {
