@@ -469,7 +469,11 @@ impl Describe for Words<'_> {
         let text = match self.existing.rows.get(&key) {
             Some(text) => text.clone(),
             None => {
-                self.glossary.lookup(&self.family, place.parent, place.name, place.ty).unwrap_or_default().to_owned()
+                // APIv2's pages share names no APIv3 page uses (`return_code`, `sign`, …): their
+                // words are in `[family.v2]`, so that APIv3's descriptions stay as they are.
+                let v2 = self.page.starts_with("openapi/v2/") || self.page.starts_with("webhook/v2/");
+                let families: &[&str] = if v2 { &[&self.family, "v2"] } else { &[&self.family] };
+                self.glossary.lookup_in(families, place.parent, place.name, place.ty).unwrap_or_default().to_owned()
             }
         };
         if !text.is_empty() {
