@@ -14,9 +14,10 @@
 //! refund through [`Sandbox`] or the HTTP endpoints under `/sandbox/` ([`control`]).
 //!
 //! State is in memory and bounded: [`ledger::MAX_ORDERS`] orders, [`ledger::MAX_REFUNDS`]
-//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests, nonces
-//! for the 600 s a replay could still pass the clock check ([`MAX_NONCES`] at most), and the last
-//! [`MAX_BILLS`] bill files.
+//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests holding
+//! [`MAX_RECORDED_BYTES`] of bodies at most, nonces for the 600 s a replay could still pass the
+//! clock check ([`MAX_NONCES`] at most), and the last [`MAX_BILLS`] bill files: about 160 MB at
+//! the very worst (every bound reached with the largest bodies), a few megabytes in a test.
 //!
 //! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent of the SDK's
 //! aws-lc-rs: it is the oracle a client is tested against.
@@ -295,6 +296,8 @@ pub(crate) struct ServerState {
     /// Misbehaviours for one path (query excluded), applied to every request to it.
     on_path: HashMap<String, Misbehaviour>,
     requests: Vec<RecordedRequest>,
+    /// The bytes of the recorded requests' bodies.
+    recorded_bytes: usize,
     /// `false`: requests are counted, not kept (long load runs).
     recording: bool,
     count: usize,
@@ -316,12 +319,14 @@ impl Shared {
     }
 }
 
-/// Requests recorded at most (the oldest are dropped).
+/// Requests recorded at most (the oldest are dropped)…
 pub const MAX_RECORDED: usize = 10_000;
-/// Nonces remembered at most (see [`auth`]).
+/// …and bytes of their bodies at most.
+pub const MAX_RECORDED_BYTES: usize = 64 * 1024 * 1024;
+/// Nonces remembered at most (each for 600 s: a replay past that fails the clock check anyway).
 pub const MAX_NONCES: usize = 200_000;
 /// Bill files kept for download at most (real download links expire in 30 s).
-pub const MAX_BILLS: usize = 100;
+pub const MAX_BILLS: usize = 20;
 
 /// Bodies above this are refused (uploads are far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -367,6 +372,7 @@ impl Sandbox {
                 always: None,
                 on_path: HashMap::new(),
                 requests: Vec::new(),
+                recorded_bytes: 0,
                 recording: true,
                 count: 0,
                 nonces: Nonces::default(),
@@ -637,8 +643,12 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         let mut state = shared.lock();
         state.count += 1;
         if state.recording {
-            if state.requests.len() >= MAX_RECORDED {
-                state.requests.remove(0);
+            state.recorded_bytes += body.len();
+            while !state.requests.is_empty()
+                && (state.requests.len() >= MAX_RECORDED || state.recorded_bytes > MAX_RECORDED_BYTES)
+            {
+                let dropped = state.requests.remove(0);
+                state.recorded_bytes -= dropped.body.len();
             }
             state.requests.push(RecordedRequest {
                 method,

@@ -18,7 +18,6 @@ mod failover;
 mod notify;
 mod operations;
 mod payments;
-mod server_selftest;
 mod verification;
 mod downloads;
 mod faults;
