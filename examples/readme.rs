@@ -167,8 +167,11 @@ match client.send(refund).await {
     Ok(())
 }
 
+fn main() {}
+
 /// "Testing your integration": a user's test of a payment and its notification, against the
 /// sandbox (run by `cargo test`: this example is built as a test, see Cargo.toml).
+#[cfg(test)]
 mod testing_your_integration {
 use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
 use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
@@ -209,5 +212,3 @@ async fn an_order_is_paid_and_its_notification_handled() -> Result<(), Box<dyn s
     Ok(())
 }
 }
-
-fn main() {}

@@ -158,10 +158,7 @@ pub(crate) fn check<'a>(request: &Received<'a>, decrypted: &mut Vec<(String, Str
     check.headers(&op.request.headers, request.headers, encrypted);
     if let Some((location, at, issue)) = check.first {
         // WeChat Pay's PARAM_ERROR names one field in `detail`; the message lists them all.
-        let field = format!(
-            "/{location}/{}",
-            at.replace('.', "/").replace('[', "/").replace(']', "")
-        );
+        let field = format!("/{location}/{}", at.replace(['.', '['], "/").replace(']', ""));
         let detail = json!({ "field": field, "location": location, "issue": issue });
         let body = json!({ "code": "PARAM_ERROR", "message": check.problems.join("; "), "detail": detail });
         return Err(Reply::Json(StatusCode::BAD_REQUEST, body));
