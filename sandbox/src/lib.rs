@@ -287,14 +287,14 @@ pub(crate) struct Shared {
 }
 
 pub(crate) struct ServerState {
-    signer: Signer,
+    pub(crate) signer: Signer,
     switching: bool,
-    certificates: Vec<CertChoice>,
+    pub(crate) certificates: Vec<CertChoice>,
     certificates_available: bool,
-    queue: VecDeque<Misbehaviour>,
-    always: Option<Misbehaviour>,
+    pub(crate) queue: VecDeque<Misbehaviour>,
+    pub(crate) always: Option<Misbehaviour>,
     /// Misbehaviours for one path (query excluded), applied to every request to it.
-    on_path: HashMap<String, Misbehaviour>,
+    pub(crate) on_path: HashMap<String, Misbehaviour>,
     requests: Vec<RecordedRequest>,
     /// The bytes of the recorded requests' bodies.
     recorded_bytes: usize,
@@ -594,7 +594,7 @@ impl Shared {
 async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInfo<Conn>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.uri.path().starts_with(control::PREFIX) {
-        return control::handle(&shared, parts.method.as_str(), parts.uri.path());
+        return control::handle(&shared, parts.method.as_str(), parts.uri.path(), parts.uri.query());
     }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();

@@ -276,3 +276,77 @@ async fn the_control_endpoints_pay_and_show_deliveries_over_http() {
     assert_eq!(deliveries[0]["event_type"], "TRANSACTION.SUCCESS");
     assert_eq!(deliveries[0]["delivered"], true);
 }
+
+#[tokio::test]
+async fn faults_and_key_rotation_are_set_over_http() {
+    let (sandbox, client) = start().await;
+    client
+        .send(order("FAULT-1", "https://example.com/n", 100))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let control = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("{}sandbox/{path}", sandbox.base_url()))
+            .send()
+    };
+
+    assert_eq!(
+        control(reqwest::Method::POST, "faults/server-error")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let error = state(&client, "FAULT-1").await.unwrap_err();
+    assert_eq!(
+        (error.status().map(|s| s.as_u16()), error.code()),
+        (Some(500), Some("SYSTEM_ERROR"))
+    );
+    assert_eq!(
+        state(&client, "FAULT-1").await.unwrap(),
+        "NOTPAY",
+        "once: the next request only"
+    );
+
+    let query = "faults/bad-signature?path=/v3/pay/transactions/out-trade-no/FAULT-1";
+    assert_eq!(control(reqwest::Method::POST, query).await.unwrap().status(), 200);
+    for _ in 0..2 {
+        assert!(
+            matches!(state(&client, "FAULT-1").await, Err(wechatpay::Error::Verify { .. })),
+            "every request to the path"
+        );
+    }
+    assert_eq!(control(reqwest::Method::DELETE, "faults").await.unwrap().status(), 200);
+    assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
+    assert_eq!(
+        control(reqwest::Method::POST, "faults/no-such-fault")
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+
+    // The client trusts the platform certificate it downloads: a rotation to the second one is
+    // picked up by a new download, as with WeChat Pay.
+    let downloads = || {
+        sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.path_and_query == "/v3/certificates")
+            .count()
+    };
+    let before = downloads();
+    let rotated: serde_json::Value = control(reqwest::Method::POST, "signer/platform2")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rotated["serial"], crate::fixtures::keys::PLATFORM2_SERIAL);
+    assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
+    assert_eq!(
+        downloads(),
+        before + 1,
+        "the unknown serial made the client download the certificates"
+    );
+}
