@@ -4,7 +4,7 @@
 //!
 //! | endpoint | what |
 //! | --- | --- |
-//! | `POST /sandbox/orders/{out_trade_no}/pay` | the user pays: `SUCCESS`, `TRANSACTION.SUCCESS` sent to the order's `notify_url` |
+//! | `POST /sandbox/orders/{out_trade_no}/pay` | the user pays: `SUCCESS`, `TRANSACTION.SUCCESS` sent to the order's `notify_url` (a combined order's number pays all its sub-orders, with one notification) |
 //! | `POST /sandbox/orders/{out_trade_no}/fail` | the payment fails: `PAYERROR` (no notification, as WeChat Pay) |
 //! | `POST /sandbox/orders/{out_trade_no}/expire` | the order expires unpaid: `CLOSED` |
 //! | `GET /sandbox/orders/{out_trade_no}` | the order as the query API shows it |
@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::combine::Combine;
 use crate::deliveries;
 use crate::ledger::{RefundStatus, TradeState};
 use crate::{crypto, Misbehaviour, Shared, Signer};
@@ -121,6 +122,10 @@ pub(crate) enum Settle {
 
 /// Settles the unpaid order `out_trade_no`; its JSON after.
 pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> Result<Value, ControlError> {
+    let combine = shared.lock().ledger.combine(out_trade_no).cloned();
+    if let Some(combine) = combine {
+        return settle_combine(shared, &combine, how);
+    }
     let (order, notify) = {
         let mut state = shared.lock();
         let order = state
@@ -147,6 +152,40 @@ pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> R
         deliveries::send(shared, &url, "TRANSACTION.SUCCESS", order.clone());
     }
     Ok(order)
+}
+
+/// Settles every sub-order of a combined order; one notification for all of them.
+fn settle_combine(shared: &Arc<Shared>, combine: &Combine, how: Settle) -> Result<Value, ControlError> {
+    let mut state = shared.lock();
+    for no in &combine.sub_orders {
+        match state.ledger.order(None, no) {
+            Some(order) if matches!(order.state, TradeState::NotPay | TradeState::UserPaying) => {}
+            Some(order) => {
+                return Err(ControlError {
+                    code: "INVALID_REQUEST",
+                    message: format!("sub-order {no} is {}, not unpaid", order.state.as_str()),
+                })
+            }
+            None => return Err(no_order(no)),
+        }
+    }
+    let now = crypto::unix_now();
+    for no in &combine.sub_orders {
+        if let Some(order) = state.ledger.order_mut(no) {
+            order.state = match how {
+                Settle::Pay => TradeState::Success,
+                Settle::Fail => TradeState::PayError,
+                Settle::Expire => TradeState::Closed,
+            };
+            order.success_time = (how == Settle::Pay).then_some(now);
+        }
+    }
+    let value = state.ledger.combine_json(&combine.out_trade_no).unwrap_or_default();
+    drop(state);
+    if let (Settle::Pay, Some(url)) = (how, &combine.notify_url) {
+        deliveries::send(shared, url, "TRANSACTION.SUCCESS", value.clone());
+    }
+    Ok(value)
 }
 
 /// Ends the refund `out_refund_no` in `status`; its JSON after.

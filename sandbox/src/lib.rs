@@ -24,6 +24,7 @@
 
 mod auth;
 mod bills;
+mod combine;
 mod conn;
 pub mod control;
 mod crypto;
@@ -521,6 +522,7 @@ impl Sandbox {
 impl Sandbox {
     /// The user pays the unpaid order `out_trade_no`: it becomes `SUCCESS` and
     /// `TRANSACTION.SUCCESS` is POSTed to its `notify_url` (until answered 2xx). The order after.
+    /// A combined order's `combine_out_trade_no` pays all its sub-orders, with one notification.
     pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
         control::settle(&self.shared, out_trade_no, control::Settle::Pay)
     }

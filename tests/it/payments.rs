@@ -350,3 +350,63 @@ async fn faults_and_key_rotation_are_set_over_http() {
         "the unknown serial made the client download the certificates"
     );
 }
+
+#[tokio::test]
+async fn a_combined_order_is_paid_with_its_sub_orders_and_notified_once() {
+    let (sandbox, client) = start().await;
+    let (url, _events) = notify_url(&client, 0).await;
+    let sub_order = |no: &str, total: i64| {
+        serde_json::json!({
+            "mchid": crate::fixtures::keys::MERCHANT_ID, "sub_mchid": "1900000110", "attach": "a", "description": "QQ公仔",
+            "out_trade_no": no, "amount": { "total_amount": total, "currency": "CNY" }
+        })
+    };
+    let body = serde_json::json!({
+        "combine_appid": "wxd678efh567hg6787", "combine_mchid": crate::fixtures::keys::MERCHANT_ID,
+        "combine_out_trade_no": "C-1", "combine_payer_info": { "openid": "o-1" }, "notify_url": url,
+        "sub_orders": [sub_order("C-1-A", 100), sub_order("C-1-B", 250)]
+    });
+    let send = |method: &str, path: &str, fields: serde_json::Value| {
+        let request = wechatpay::registry::find(method, path)
+            .unwrap()
+            .request_from_json(fields)
+            .unwrap();
+        client.send_erased(request)
+    };
+    let prepay = send(
+        "POST",
+        "/v3/combine-transactions/jsapi",
+        serde_json::json!({ "json": body }),
+    )
+    .await
+    .unwrap();
+    assert!(prepay["prepay_id"].as_str().is_some_and(|id| id.starts_with("wx")));
+    let query = || {
+        send(
+            "GET",
+            "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}",
+            serde_json::json!({ "combine_out_trade_no": "C-1" }),
+        )
+    };
+    let states = |combined: &serde_json::Value| -> Vec<String> {
+        combined["sub_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|sub| sub["trade_state"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(states(&query().await.unwrap()), ["NOTPAY", "NOTPAY"]);
+
+    sandbox.pay("C-1").expect("the user pays the combined order");
+    assert_eq!(states(&query().await.unwrap()), ["SUCCESS", "SUCCESS"]);
+    assert_eq!(
+        state(&client, "C-1-B").await.unwrap(),
+        "SUCCESS",
+        "a sub-order is an order of its own"
+    );
+    let deliveries = sandbox.deliveries();
+    assert_eq!(deliveries.len(), 1, "one notification for the combined order");
+    assert_eq!(deliveries[0].payload["combine_out_trade_no"], "C-1");
+    assert_eq!(deliveries[0].payload["sub_orders"][1]["amount"]["payer_amount"], 250);
+}
