@@ -32,8 +32,9 @@ use crate::{crypto, Misbehaviour, Shared, Signer};
 pub const PREFIX: &str = "/sandbox/";
 
 /// The faults `POST /sandbox/faults/{fault}` takes.
-pub const FAULTS: [&str; 10] = [
+pub const FAULTS: [&str; 11] = [
     "server-error",
+    "frequency-limited",
     "bad-signature",
     "stale-timestamp",
     "unknown-serial",
@@ -49,6 +50,7 @@ pub const FAULTS: [&str; 10] = [
 fn fault(name: &str, millis: u64) -> Option<Misbehaviour> {
     Some(match name {
         "server-error" => Misbehaviour::ServerError,
+        "frequency-limited" => Misbehaviour::FrequencyLimited,
         "bad-signature" => Misbehaviour::BadSignature,
         "stale-timestamp" => Misbehaviour::StaleTimestamp,
         "unknown-serial" => Misbehaviour::UnknownSerial,

@@ -212,6 +212,8 @@ pub enum Misbehaviour {
     MissingHeaders,
     /// 500 with `{"code":"SYSTEM_ERROR",…}` (signed), whatever the request.
     ServerError,
+    /// 429 with `{"code":"FREQUENCY_LIMITED",…}` (signed), whatever the request.
+    FrequencyLimited,
     /// Sleep this long before answering.
     Slow(Duration),
     /// Read the request, then close the connection without a response.
@@ -627,6 +629,11 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
             StatusCode::INTERNAL_SERVER_ERROR,
             "SYSTEM_ERROR",
             "系统错误，请稍后重试",
+        ),
+        Some(Misbehaviour::FrequencyLimited) => Reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限，请降低请求频率",
         ),
         Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
             Reply::Raw(StatusCode::OK, body.clone())

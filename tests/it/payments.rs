@@ -325,6 +325,15 @@ async fn faults_and_key_rotation_are_set_over_http() {
             .status(),
         400
     );
+    control(reqwest::Method::POST, "faults/frequency-limited?times=always")
+        .await
+        .unwrap();
+    let error = state(&client, "FAULT-1").await.unwrap_err();
+    assert_eq!(
+        (error.status().map(|s| s.as_u16()), error.code()),
+        (Some(429), Some("FREQUENCY_LIMITED"))
+    );
+    control(reqwest::Method::DELETE, "faults").await.unwrap();
 
     // The client trusts the platform certificate it downloads: a rotation to the second one is
     // picked up by a new download, as with WeChat Pay.
