@@ -106,8 +106,9 @@ pub enum Unrecorded {
     Samples,
 }
 
-/// How a sandbox starts.
-#[derive(Clone, Debug)]
+/// How a sandbox starts. (`Debug` shows the keys' ids, not the keys, and the size of the pages,
+/// not the pages.)
+#[derive(Clone)]
 pub struct Config {
     /// The key material; `None`: generated at start ([`Keys::generate`]).
     pub keys: Option<Arc<Keys>>,
@@ -133,6 +134,29 @@ pub struct Config {
     /// `true`: notifications may go to any host; by default only to loopback addresses
     /// (`127.0.0.0/8`, `::1`, `localhost`), so sample URLs reach nobody.
     pub deliver_beyond_loopback: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("keys", &self.keys)
+            .field("signer", &self.signer)
+            .field("certificates", &self.certificates)
+            .field("certificates_available", &self.certificates_available)
+            .field("switching", &self.switching)
+            .field("answers", &self.answers)
+            .field(
+                "api",
+                &self
+                    .api
+                    .as_ref()
+                    .map(|api| format!("{} operations", api.operations.len())),
+            )
+            .field("unrecorded", &self.unrecorded)
+            .field("time_scale", &self.time_scale)
+            .field("deliver_beyond_loopback", &self.deliver_beyond_loopback)
+            .finish()
+    }
 }
 
 impl Default for Config {
