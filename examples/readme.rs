@@ -218,10 +218,10 @@ let xml = match answer {
     Ok(xml)
 }
 
-/// "Testing your integration": a user's test of a payment and its notification, against the
-/// sandbox (run by `cargo test`: this example is built as a test, see Cargo.toml).
 fn main() {}
 
+/// "Testing your integration": a user's test of a payment and its notification, against the
+/// sandbox (run by `cargo test`: this example is built as a test, see Cargo.toml).
 #[cfg(test)]
 mod testing_your_integration {
 use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
@@ -263,4 +263,3 @@ async fn an_order_is_paid_and_its_notification_handled() -> Result<(), Box<dyn s
     Ok(())
 }
 }
-

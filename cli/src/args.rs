@@ -26,8 +26,10 @@ pub enum Command {
     /// Run a WeChat Pay sandbox: prints its base URL, merchant ids and key files, serves until stopped.
     #[command(after_help = "Control endpoints (unsigned, for tests in any language): POST \
 /sandbox/orders/{out_trade_no}/pay|fail|expire, GET /sandbox/orders/{out_trade_no}, POST \
-/sandbox/refunds/{out_refund_no}/success|abnormal|closed, GET /sandbox/deliveries.\n\nExit status: 0 stopped \
-(Ctrl-C), 2 the address or keys cannot be used.")]
+/sandbox/refunds/{out_refund_no}/success|abnormal|closed, GET /sandbox/deliveries, POST \
+/sandbox/faults/{fault}[?times=always|?path=/v3/...], DELETE /sandbox/faults, POST \
+/sandbox/signer/public-key|platform|platform2.\n\nExit status: 0 stopped (Ctrl-C), 2 the address or keys cannot be \
+used.")]
     Sandbox(SandboxArgs),
     /// Platform certificates.
     #[command(subcommand)]

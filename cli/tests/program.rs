@@ -462,3 +462,60 @@ fn the_interop_peers_call_the_sandbox_program() {
         );
     }
 }
+
+/// A signed answer captured from the sandbox (the request `call --dry-run` printed, sent as is),
+/// verified by the doctor; the same answer re-encoded (pretty-printed) is named as such.
+#[test]
+fn the_doctor_verifies_a_captured_answer() {
+    let sandbox = Sandbox::start();
+    sandbox.order("CLI-ANSWER", "http://127.0.0.1:9/notify");
+    let dry = sandbox.run(&[
+        "call",
+        "GET",
+        "/v3/pay/transactions/out-trade-no/CLI-ANSWER",
+        "--dry-run",
+    ]);
+    let printed = text(&dry.stdout);
+    let mut lines = printed.lines();
+    let (method, url) = lines.next().unwrap().split_once(' ').unwrap();
+    let address = sandbox
+        .get("base_url")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let path = url.split_once(address).unwrap().1;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for header in lines.take_while(|line| !line.is_empty()) {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|window| window == b"\r\n\r\n").unwrap();
+    let (head, body) = (&answer[..split], &answer[split + 4..]);
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", text(head));
+
+    let dir = sandbox.dir.path();
+    std::fs::write(dir.join("answer-headers.txt"), head).unwrap();
+    std::fs::write(dir.join("answer.json"), body).unwrap();
+    let pretty = serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(body).unwrap()).unwrap();
+    std::fs::write(dir.join("answer-pretty.json"), pretty).unwrap();
+    let verify = |body: &str| {
+        let headers = dir.join("answer-headers.txt");
+        sandbox.run(&[
+            "answer",
+            "verify",
+            "--headers",
+            headers.to_str().unwrap(),
+            "--body",
+            dir.join(body).to_str().unwrap(),
+        ])
+    };
+    let good = verify("answer.json");
+    assert!(good.status.success(), "{}{}", text(&good.stdout), text(&good.stderr));
+    let bad = verify("answer-pretty.json");
+    assert_eq!(status(&bad), 1);
+    assert!(text(&bad.stdout).contains("re-encoded"), "{}", text(&bad.stdout));
+}

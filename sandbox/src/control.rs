@@ -4,27 +4,92 @@
 //!
 //! | endpoint | what |
 //! | --- | --- |
-//! | `POST /sandbox/orders/{out_trade_no}/pay` | the user pays: `SUCCESS`, `TRANSACTION.SUCCESS` sent to the order's `notify_url` |
+//! | `POST /sandbox/orders/{out_trade_no}/pay` | the user pays: `SUCCESS`, `TRANSACTION.SUCCESS` sent to the order's `notify_url` (a combined order's number pays all its sub-orders, with one notification) |
 //! | `POST /sandbox/orders/{out_trade_no}/fail` | the payment fails: `PAYERROR` (no notification, as WeChat Pay) |
 //! | `POST /sandbox/orders/{out_trade_no}/expire` | the order expires unpaid: `CLOSED` |
 //! | `GET /sandbox/orders/{out_trade_no}` | the order as the query API shows it |
 //! | `POST /sandbox/refunds/{out_refund_no}/{success,abnormal,closed}` | the refund ends so, `REFUND.*` sent to its `notify_url` |
 //! | `GET /sandbox/deliveries` | every notification sent and each attempt's outcome |
+//! | `POST /sandbox/faults/{fault}` | misbehave: on the next request, `?times=always` on every one, `?path=/v3/…` on every request to that path; `{fault}` is one of [`FAULTS`] (`slow` takes `?millis=`) |
+//! | `DELETE /sandbox/faults` | stop misbehaving |
+//! | `POST /sandbox/signer/{public-key,platform,platform2}` | sign with that key from now on (rotation; a certificate is also listed by `/v3/certificates`) |
 //!
 //! Answers are JSON; an unknown order or refund is 404 with `{"code", "message"}`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::combine::Combine;
 use crate::deliveries;
 use crate::ledger::{RefundStatus, TradeState};
-use crate::{crypto, Shared};
+use crate::{crypto, Misbehaviour, Shared, Signer};
 
 /// The prefix of the control endpoints.
 pub const PREFIX: &str = "/sandbox/";
+
+/// The faults `POST /sandbox/faults/{fault}` takes.
+pub const FAULTS: [&str; 11] = [
+    "server-error",
+    "frequency-limited",
+    "bad-signature",
+    "stale-timestamp",
+    "unknown-serial",
+    "sign-test",
+    "missing-headers",
+    "drop-connection",
+    "drop-mid-body",
+    "html-page",
+    "slow",
+];
+
+/// A fault by its name in [`FAULTS`], `millis` for `slow`.
+fn fault(name: &str, millis: u64) -> Option<Misbehaviour> {
+    Some(match name {
+        "server-error" => Misbehaviour::ServerError,
+        "frequency-limited" => Misbehaviour::FrequencyLimited,
+        "bad-signature" => Misbehaviour::BadSignature,
+        "stale-timestamp" => Misbehaviour::StaleTimestamp,
+        "unknown-serial" => Misbehaviour::UnknownSerial,
+        "sign-test" => Misbehaviour::SignTest,
+        "missing-headers" => Misbehaviour::MissingHeaders,
+        "drop-connection" => Misbehaviour::DropConnection,
+        "drop-mid-body" => Misbehaviour::DropMidBody,
+        "html-page" => Misbehaviour::HtmlPage(StatusCode::BAD_GATEWAY),
+        "slow" => Misbehaviour::Slow(std::time::Duration::from_millis(millis)),
+        _ => return None,
+    })
+}
+
+/// Sets a fault as the query says: on `path`, always, or on the next request.
+fn misbehave(shared: &Shared, name: &str, query: &HashMap<String, String>) -> Result<Value, ControlError> {
+    let millis = query
+        .get("millis")
+        .and_then(|millis| millis.parse().ok())
+        .unwrap_or(1_000);
+    let misbehaviour = fault(name, millis).ok_or_else(|| ControlError {
+        code: "INVALID_REQUEST",
+        message: format!("no fault `{name}`; one of {}", FAULTS.join(", ")),
+    })?;
+    let mut state = shared.lock();
+    match (query.get("path"), query.get("times").map(String::as_str)) {
+        (Some(path), _) => {
+            state.on_path.insert(path.clone(), misbehaviour);
+        }
+        (None, Some("always")) => state.always = Some(misbehaviour),
+        (None, None | Some("once")) => state.queue.push_back(misbehaviour),
+        (None, Some(other)) => {
+            return Err(ControlError {
+                code: "INVALID_REQUEST",
+                message: format!("times={other}: once or always"),
+            })
+        }
+    }
+    Ok(json!({ "fault": name }))
+}
 
 /// A control action that cannot be done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +121,10 @@ pub(crate) enum Settle {
 
 /// Settles the unpaid order `out_trade_no`; its JSON after.
 pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> Result<Value, ControlError> {
+    let combine = shared.lock().ledger.combine(out_trade_no).cloned();
+    if let Some(combine) = combine {
+        return settle_combine(shared, &combine, how);
+    }
     let (order, notify) = {
         let mut state = shared.lock();
         let order = state.ledger.order_mut(out_trade_no).ok_or_else(|| no_order(out_trade_no))?;
@@ -79,6 +148,40 @@ pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> R
         deliveries::send(shared, &url, "TRANSACTION.SUCCESS", order.clone());
     }
     Ok(order)
+}
+
+/// Settles every sub-order of a combined order; one notification for all of them.
+fn settle_combine(shared: &Arc<Shared>, combine: &Combine, how: Settle) -> Result<Value, ControlError> {
+    let mut state = shared.lock();
+    for no in &combine.sub_orders {
+        match state.ledger.order(None, no) {
+            Some(order) if matches!(order.state, TradeState::NotPay | TradeState::UserPaying) => {}
+            Some(order) => {
+                return Err(ControlError {
+                    code: "INVALID_REQUEST",
+                    message: format!("sub-order {no} is {}, not unpaid", order.state.as_str()),
+                })
+            }
+            None => return Err(no_order(no)),
+        }
+    }
+    let now = crypto::unix_now();
+    for no in &combine.sub_orders {
+        if let Some(order) = state.ledger.order_mut(no) {
+            order.state = match how {
+                Settle::Pay => TradeState::Success,
+                Settle::Fail => TradeState::PayError,
+                Settle::Expire => TradeState::Closed,
+            };
+            order.success_time = (how == Settle::Pay).then_some(now);
+        }
+    }
+    let value = state.ledger.combine_json(&combine.out_trade_no).unwrap_or_default();
+    drop(state);
+    if let (Settle::Pay, Some(url)) = (how, &combine.notify_url) {
+        deliveries::send(shared, url, "TRANSACTION.SUCCESS", value.clone());
+    }
+    Ok(value)
 }
 
 /// Ends the refund `out_refund_no` in `status`; its JSON after.
@@ -120,8 +223,9 @@ pub(crate) fn finish_refund(
 }
 
 /// Answers a request under [`PREFIX`].
-pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str) -> Response {
+pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Option<&str>) -> Response {
     let segments: Vec<&str> = path.trim_start_matches(PREFIX).split('/').collect();
+    let query: HashMap<String, String> = serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
     let result = match (method, segments.as_slice()) {
         ("POST", ["orders", no, action @ ("pay" | "fail" | "expire")]) => {
             let how = match *action {
@@ -144,6 +248,43 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str) -> Response
             finish_refund(shared, &crate::routes::percent_decode(no), status)
         }
         ("GET", ["deliveries"]) => Ok(json!(shared.lock().deliveries.iter().collect::<Vec<_>>())),
+        ("POST", ["faults", name]) => misbehave(shared, name, &query),
+        ("DELETE", ["faults"]) => {
+            let mut state = shared.lock();
+            state.queue.clear();
+            state.always = None;
+            state.on_path.clear();
+            Ok(json!({ "faults": [] }))
+        }
+        ("POST", ["signer", name]) => {
+            let signer = match *name {
+                "public-key" => Some(Signer::PublicKey),
+                "platform" => Some(Signer::Platform),
+                "platform2" => Some(Signer::Platform2),
+                _ => None,
+            };
+            match signer {
+                Some(signer) => {
+                    let mut state = shared.lock();
+                    state.signer = signer;
+                    // A rotation: the new certificate is listed by /v3/certificates too.
+                    let listed = match signer {
+                        Signer::Platform => Some(crate::CertChoice::Platform),
+                        Signer::Platform2 => Some(crate::CertChoice::Platform2),
+                        Signer::PublicKey => None,
+                    };
+                    if let Some(listed) = listed.filter(|listed| !state.certificates.contains(listed)) {
+                        state.certificates.push(listed);
+                    }
+                    drop(state);
+                    Ok(json!({ "signer": name, "serial": shared.keys.signer_id(signer) }))
+                }
+                None => Err(ControlError {
+                    code: "INVALID_REQUEST",
+                    message: format!("no signer `{name}`"),
+                }),
+            }
+        }
         _ => Err(ControlError {
             code: "RESOURCE_NOT_EXISTS",
             message: format!("{method} {path}: no such control endpoint"),

@@ -6,13 +6,16 @@
 //! `PROCESSING` and ends `SUCCESS`, `ABNORMAL` or `CLOSED`; the refundable balance (total minus
 //! refunds not closed) is enforced.
 //!
-//! Bounded: at most [`MAX_ORDERS`] orders and [`MAX_REFUNDS`] refunds are kept; past that the
+//! Combined orders keep their sub-orders here as orders of their own merchants.
+//!
+//! Bounded: at most [`MAX_ORDERS`] orders (and as many combined orders) and [`MAX_REFUNDS`] refunds are kept; past that the
 //! oldest settled one (paid, closed, failed; for refunds: finished) goes first, else the oldest.
 
 use std::collections::VecDeque;
 
 use serde_json::{json, Value};
 
+use crate::combine::Combine;
 use crate::crypto;
 use crate::samples::wechat_id;
 
@@ -237,9 +240,39 @@ impl Refund {
 pub(crate) struct Ledger {
     orders: VecDeque<Order>,
     refunds: VecDeque<Refund>,
+    combines: VecDeque<Combine>,
 }
 
 impl Ledger {
+    /// Records a combined order and its sub-orders (each as an order of its own merchant).
+    pub fn create_combine(&mut self, combine: Combine, orders: Vec<Order>) -> Result<(), (&'static str, &'static str)> {
+        if self.combine(&combine.out_trade_no).is_some() {
+            return Err(("INVALID_REQUEST", "合单商户订单号重复"));
+        }
+        for order in orders {
+            self.create(order)?;
+        }
+        if self.combines.len() >= MAX_ORDERS {
+            self.combines.pop_front();
+        }
+        self.combines.push_back(combine);
+        Ok(())
+    }
+
+    pub fn combine(&self, combine_out_trade_no: &str) -> Option<&Combine> {
+        self.combines
+            .iter()
+            .rev()
+            .find(|combine| combine.out_trade_no == combine_out_trade_no)
+    }
+
+    /// A combined order as its query shows it.
+    pub fn combine_json(&self, combine_out_trade_no: &str) -> Option<Value> {
+        let combine = self.combine(combine_out_trade_no)?;
+        let orders = combine.sub_orders.iter().filter_map(|no| self.order(None, no));
+        Some(combine.to_json(orders))
+    }
+
     pub fn order(&self, mchid: Option<&str>, out_trade_no: &str) -> Option<&Order> {
         self.orders
             .iter()

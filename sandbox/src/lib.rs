@@ -14,15 +14,17 @@
 //! refund through [`Sandbox`] or the HTTP endpoints under `/sandbox/` ([`control`]).
 //!
 //! State is in memory and bounded: [`ledger::MAX_ORDERS`] orders, [`ledger::MAX_REFUNDS`]
-//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests, nonces
-//! for the 600 s a replay could still pass the clock check ([`MAX_NONCES`] at most), and the last
-//! [`MAX_BILLS`] bill files.
+//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests holding
+//! [`MAX_RECORDED_BYTES`] of bodies at most, nonces for the 600 s a replay could still pass the
+//! clock check ([`MAX_NONCES`] at most), and the last [`MAX_BILLS`] bill files: about 160 MB at
+//! the very worst (every bound reached with the largest bodies), a few megabytes in a test.
 //!
 //! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent of the SDK's
 //! aws-lc-rs: it is the oracle a client is tested against.
 
 mod auth;
 mod bills;
+mod combine;
 mod conn;
 pub mod control;
 mod crypto;
@@ -105,8 +107,9 @@ pub enum Unrecorded {
     Samples,
 }
 
-/// How a sandbox starts.
-#[derive(Clone, Debug)]
+/// How a sandbox starts. (`Debug` shows the keys' ids, not the keys, and the size of the pages,
+/// not the pages.)
+#[derive(Clone)]
 pub struct Config {
     /// The key material; `None`: generated at start ([`Keys::generate`]).
     pub keys: Option<Arc<Keys>>,
@@ -134,6 +137,29 @@ pub struct Config {
     pub deliver_beyond_loopback: bool,
     /// The APIv2 key requests to the APIv2 pages are signed with ([`v2`]); `None`: made at start.
     pub apiv2_key: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("keys", &self.keys)
+            .field("signer", &self.signer)
+            .field("certificates", &self.certificates)
+            .field("certificates_available", &self.certificates_available)
+            .field("switching", &self.switching)
+            .field("answers", &self.answers)
+            .field(
+                "api",
+                &self
+                    .api
+                    .as_ref()
+                    .map(|api| format!("{} operations", api.operations.len())),
+            )
+            .field("unrecorded", &self.unrecorded)
+            .field("time_scale", &self.time_scale)
+            .field("deliver_beyond_loopback", &self.deliver_beyond_loopback)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -214,6 +240,8 @@ pub enum Misbehaviour {
     MissingHeaders,
     /// 500 with `{"code":"SYSTEM_ERROR",…}` (signed), whatever the request.
     ServerError,
+    /// 429 with `{"code":"FREQUENCY_LIMITED",…}` (signed), whatever the request.
+    FrequencyLimited,
     /// Sleep this long before answering.
     Slow(Duration),
     /// Read the request, then close the connection without a response.
@@ -291,15 +319,17 @@ pub(crate) struct Shared {
 }
 
 pub(crate) struct ServerState {
-    signer: Signer,
+    pub(crate) signer: Signer,
     switching: bool,
-    certificates: Vec<CertChoice>,
+    pub(crate) certificates: Vec<CertChoice>,
     certificates_available: bool,
-    queue: VecDeque<Misbehaviour>,
-    always: Option<Misbehaviour>,
+    pub(crate) queue: VecDeque<Misbehaviour>,
+    pub(crate) always: Option<Misbehaviour>,
     /// Misbehaviours for one path (query excluded), applied to every request to it.
-    on_path: HashMap<String, Misbehaviour>,
+    pub(crate) on_path: HashMap<String, Misbehaviour>,
     requests: Vec<RecordedRequest>,
+    /// The bytes of the recorded requests' bodies.
+    recorded_bytes: usize,
     /// `false`: requests are counted, not kept (long load runs).
     recording: bool,
     count: usize,
@@ -314,6 +344,23 @@ pub(crate) struct ServerState {
     pub(crate) deliveries: VecDeque<deliveries::Delivery>,
 }
 
+impl ServerState {
+    /// Keeps a request (while recording), the oldest dropped beyond the bounds.
+    fn record(&mut self, request: RecordedRequest) {
+        if !self.recording {
+            return;
+        }
+        self.recorded_bytes += request.body.len();
+        while !self.requests.is_empty()
+            && (self.requests.len() >= MAX_RECORDED || self.recorded_bytes > MAX_RECORDED_BYTES)
+        {
+            let dropped = self.requests.remove(0);
+            self.recorded_bytes -= dropped.body.len();
+        }
+        self.requests.push(request);
+    }
+}
+
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, ServerState> {
         // A panicking test thread must not take the sandbox down with it.
@@ -321,12 +368,14 @@ impl Shared {
     }
 }
 
-/// Requests recorded at most (the oldest are dropped).
+/// Requests recorded at most (the oldest are dropped)…
 pub const MAX_RECORDED: usize = 10_000;
-/// Nonces remembered at most (see [`auth`]).
+/// …and bytes of their bodies at most.
+pub const MAX_RECORDED_BYTES: usize = 64 * 1024 * 1024;
+/// Nonces remembered at most (each for 600 s: a replay past that fails the clock check anyway).
 pub const MAX_NONCES: usize = 200_000;
 /// Bill files kept for download at most (real download links expire in 30 s).
-pub const MAX_BILLS: usize = 100;
+pub const MAX_BILLS: usize = 20;
 
 /// Bodies above this are refused (uploads are far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -351,7 +400,9 @@ impl Sandbox {
             Some(api) => api,
             None => pages::api_arc(),
         };
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             base_url: format!("http://{local}/"),
@@ -371,6 +422,7 @@ impl Sandbox {
                 always: None,
                 on_path: HashMap::new(),
                 requests: Vec::new(),
+                recorded_bytes: 0,
                 recording: true,
                 count: 0,
                 nonces: Nonces::default(),
@@ -530,6 +582,7 @@ impl Sandbox {
 impl Sandbox {
     /// The user pays the unpaid order `out_trade_no`: it becomes `SUCCESS` and
     /// `TRANSACTION.SUCCESS` is POSTed to its `notify_url` (until answered 2xx). The order after.
+    /// A combined order's `combine_out_trade_no` pays all its sub-orders, with one notification.
     pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
         control::settle(&self.shared, out_trade_no, control::Settle::Pay)
     }
@@ -558,12 +611,20 @@ impl Sandbox {
 
     /// The order `out_trade_no` as the query API shows it, if the sandbox has it.
     pub fn order(&self, out_trade_no: &str) -> Option<serde_json::Value> {
-        self.shared.lock().ledger.order(None, out_trade_no).map(ledger::Order::to_json)
+        self.shared
+            .lock()
+            .ledger
+            .order(None, out_trade_no)
+            .map(ledger::Order::to_json)
     }
 
     /// The refund `out_refund_no` as the refund query shows it, if the sandbox has it.
     pub fn refund(&self, out_refund_no: &str) -> Option<serde_json::Value> {
-        self.shared.lock().ledger.refund(out_refund_no).map(ledger::Refund::to_json)
+        self.shared
+            .lock()
+            .ledger
+            .refund(out_refund_no)
+            .map(ledger::Refund::to_json)
     }
 
     /// Every notification sent (the last [`deliveries::MAX_RECORDS`]), oldest first, with each
@@ -595,12 +656,14 @@ impl Shared {
 async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInfo<Conn>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.uri.path().starts_with(control::PREFIX) {
-        return control::handle(&shared, parts.method.as_str(), parts.uri.path());
+        return control::handle(&shared, parts.method.as_str(), parts.uri.path(), parts.uri.query());
     }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
-    let path_and_query =
-        parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
             // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
@@ -609,19 +672,14 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
             {
                 let mut state = shared.lock();
                 state.count += 1;
-                if state.recording {
-                    if state.requests.len() >= MAX_RECORDED {
-                        state.requests.remove(0);
-                    }
-                    state.requests.push(RecordedRequest {
-                        method,
-                        path_and_query,
-                        headers: parts.headers,
-                        body: body.to_vec(),
-                        authorization_ok: answered.signature_ok,
-                        decrypted: answered.decrypted,
-                    });
-                }
+                state.record(RecordedRequest {
+                    method,
+                    path_and_query,
+                    headers: parts.headers,
+                    body: body.to_vec(),
+                    authorization_ok: answered.signature_ok,
+                    decrypted: answered.decrypted,
+                });
                 let status = StatusCode::from_u16(answered.status).unwrap_or(StatusCode::OK);
                 return (status, [("content-type", answered.content_type)], answered.body).into_response();
             }
@@ -631,16 +689,27 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         Err(error) => (
             Vec::new(),
             routes::Processed {
-                reply: Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", format!("cannot read the body: {error}")),
+                reply: Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    format!("cannot read the body: {error}"),
+                ),
                 authorization_ok: false,
                 decrypted: Vec::new(),
             },
         ),
     };
     let reply = match &misbehaviour {
-        Some(Misbehaviour::ServerError) => {
-            Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误，请稍后重试")
-        }
+        Some(Misbehaviour::ServerError) => Reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误，请稍后重试",
+        ),
+        Some(Misbehaviour::FrequencyLimited) => Reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限，请降低请求频率",
+        ),
         Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
             Reply::Raw(StatusCode::OK, body.clone())
         }
@@ -650,24 +719,21 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         _ => processed.reply,
     };
     let public_key_id = shared.keys.public_key_id();
-    let names_public_key =
-        parts.headers.get("Wechatpay-Serial").is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
+    let names_public_key = parts
+        .headers
+        .get("Wechatpay-Serial")
+        .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
         state.count += 1;
-        if state.recording {
-            if state.requests.len() >= MAX_RECORDED {
-                state.requests.remove(0);
-            }
-            state.requests.push(RecordedRequest {
-                method,
-                path_and_query,
-                headers: parts.headers,
-                body,
-                authorization_ok: processed.authorization_ok,
-                decrypted: processed.decrypted,
-            });
-        }
+        state.record(RecordedRequest {
+            method,
+            path_and_query,
+            headers: parts.headers,
+            body,
+            authorization_ok: processed.authorization_ok,
+            decrypted: processed.decrypted,
+        });
         match (state.switching, names_public_key) {
             (true, true) => Signer::PublicKey,
             (true, false) => Signer::Platform,

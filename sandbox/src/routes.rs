@@ -192,6 +192,17 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
             ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native" | "miniprogram")],
         ) => create_transaction(request, true, kind),
         ("POST", ["v3", "pay", "transactions", "codepay"]) => code_payment(request),
+        ("POST", ["v3", "combine-transactions", kind @ ("jsapi" | "app" | "h5" | "native" | "miniprogram")]) => {
+            create_combine(request, kind)
+        }
+        ("GET", ["v3", "combine-transactions", "out-trade-no", no]) => {
+            let no = param(no)?;
+            let found = request.shared.lock().ledger.combine_json(&no);
+            found
+                .map(ok)
+                .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))
+        }
+        ("POST", ["v3", "combine-transactions", "out-trade-no", no, "close"]) => close_combine(request, &param(no)?),
         ("GET", ["v3", "pay", "transactions", "id", id]) => query_transaction(request, false, Some(param(id)?), None),
         ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
             query_transaction(request, false, None, Some(param(no)?))
@@ -349,18 +360,7 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
         }
         _ => {}
     }
-    let prepay_id = format!(
-        "wx{}{}",
-        crypto::rfc3339_cst(crypto::unix_now()).get(..19).unwrap_or_default().replace(['-', 'T', ':'], ""),
-        crypto::hex_lower(&crypto::random_bytes(10))
-    );
-    let trade_type = match kind {
-        "app" => "APP",
-        "h5" => "MWEB",
-        "native" => "NATIVE",
-        _ => "JSAPI",
-    };
-    let order = ledger::order_from(&body, partner, trade_type)
+    let order = ledger::order_from(&body, partner, trade_type(kind))
         .ok_or_else(|| Reply::field_error("out_trade_no", "body", "订单信息不完整"))?;
     request
         .shared
@@ -368,15 +368,33 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
         .ledger
         .create(order)
         .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
-    Ok(ok(match kind {
+    Ok(ok(prepay_answer(kind)))
+}
+
+/// `trade_type` of an order made by the prepay API of `kind` (the last path segment).
+fn trade_type(kind: &str) -> &'static str {
+    match kind {
+        "app" => "APP",
+        "h5" => "MWEB",
+        "native" => "NATIVE",
+        _ => "JSAPI",
+    }
+}
+
+/// What a prepay API of `kind` answers: an H5 URL, a QR code URL, or a `prepay_id`.
+fn prepay_answer(kind: &str) -> Value {
+    let prepay_id = format!(
+        "wx{}{}",
+        crypto::rfc3339_cst(crypto::unix_now()).get(..19).unwrap_or_default().replace(['-', 'T', ':'], ""),
+        crypto::hex_lower(&crypto::random_bytes(10))
+    );
+    match kind {
         "h5" => json!({
             "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package=2150917749")
         }),
-        "native" => {
-            json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", crypto::random_alphanumeric(7)) })
-        }
+        "native" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", crypto::random_alphanumeric(7)) }),
         _ => json!({ "prepay_id": prepay_id }),
-    }))
+    }
 }
 
 /// A path parameter starting with this names nothing (404 `RESOURCE_NOT_EXISTS`).
@@ -437,6 +455,46 @@ fn query_transaction(
         );
     }
     Ok(ok(value))
+}
+
+/// A combined order (合单): recorded with its sub-orders, answered like a prepay of its kind.
+fn create_combine(request: &Incoming<'_>, kind: &str) -> Answer {
+    let body = request.json()?;
+    let (combine, orders) = crate::combine::from_request(&body, trade_type(kind))
+        .ok_or_else(|| Reply::field_error("sub_orders", "body", "合单信息不完整"))?;
+    request
+        .shared
+        .lock()
+        .ledger
+        .create_combine(combine, orders)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    Ok(ok(prepay_answer(kind)))
+}
+
+/// Closes every unpaid sub-order of a combined order.
+fn close_combine(request: &Incoming<'_>, combine_out_trade_no: &str) -> Answer {
+    let mut state = request.shared.lock();
+    let combine = state
+        .ledger
+        .combine(combine_out_trade_no)
+        .cloned()
+        .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))?;
+    for no in &combine.sub_orders {
+        if let Some(order) = state.ledger.order_mut(no) {
+            match order.state {
+                TradeState::NotPay => order.state = TradeState::Closed,
+                TradeState::Closed => {}
+                _ => {
+                    return Err(Reply::error(
+                        StatusCode::BAD_REQUEST,
+                        "ORDER_PAID",
+                        "子单已支付，不能关闭",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Reply::NoContent)
 }
 
 /// A code payment (付款码): the user's code is scanned, the order is paid at once.

@@ -12,20 +12,19 @@ mod services;
 mod support;
 
 mod certificates;
-mod downloads;
 mod every_operation;
-mod failover;
-mod faults;
 mod generated_elsewhere;
+mod failover;
+mod notify;
+mod operations;
+mod payments;
+mod verification;
+mod downloads;
+mod faults;
+mod redaction;
+mod trust;
 #[cfg(all(feature = "redis", feature = "postgres"))]
 mod guards;
 #[cfg(feature = "axum")]
 mod merchants;
-mod notify;
-mod operations;
-mod payments;
-mod redaction;
-mod server_selftest;
-mod trust;
 mod v2;
-mod verification;

@@ -208,3 +208,146 @@ async fn the_control_endpoints_pay_and_show_deliveries_over_http() {
     assert_eq!(deliveries[0]["event_type"], "TRANSACTION.SUCCESS");
     assert_eq!(deliveries[0]["delivered"], true);
 }
+
+#[tokio::test]
+async fn faults_and_key_rotation_are_set_over_http() {
+    let (sandbox, client) = start().await;
+    client
+        .send(order("FAULT-1", "https://example.com/n", 100))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let control = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("{}sandbox/{path}", sandbox.base_url()))
+            .send()
+    };
+
+    assert_eq!(
+        control(reqwest::Method::POST, "faults/server-error")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let error = state(&client, "FAULT-1").await.unwrap_err();
+    assert_eq!(
+        (error.status().map(|s| s.as_u16()), error.code()),
+        (Some(500), Some("SYSTEM_ERROR"))
+    );
+    assert_eq!(
+        state(&client, "FAULT-1").await.unwrap(),
+        "NOTPAY",
+        "once: the next request only"
+    );
+
+    let query = "faults/bad-signature?path=/v3/pay/transactions/out-trade-no/FAULT-1";
+    assert_eq!(control(reqwest::Method::POST, query).await.unwrap().status(), 200);
+    for _ in 0..2 {
+        assert!(
+            matches!(state(&client, "FAULT-1").await, Err(wechatpay::Error::Verify { .. })),
+            "every request to the path"
+        );
+    }
+    assert_eq!(control(reqwest::Method::DELETE, "faults").await.unwrap().status(), 200);
+    assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
+    assert_eq!(
+        control(reqwest::Method::POST, "faults/no-such-fault")
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    control(reqwest::Method::POST, "faults/frequency-limited?times=always")
+        .await
+        .unwrap();
+    let error = state(&client, "FAULT-1").await.unwrap_err();
+    assert_eq!(
+        (error.status().map(|s| s.as_u16()), error.code()),
+        (Some(429), Some("FREQUENCY_LIMITED"))
+    );
+    control(reqwest::Method::DELETE, "faults").await.unwrap();
+
+    // The client trusts the platform certificate it downloads: a rotation to the second one is
+    // picked up by a new download, as with WeChat Pay.
+    let downloads = || {
+        sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.path_and_query == "/v3/certificates")
+            .count()
+    };
+    let before = downloads();
+    let rotated: serde_json::Value = control(reqwest::Method::POST, "signer/platform2")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rotated["serial"], crate::fixtures::keys::PLATFORM2_SERIAL);
+    assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
+    assert_eq!(
+        downloads(),
+        before + 1,
+        "the unknown serial made the client download the certificates"
+    );
+}
+
+#[tokio::test]
+async fn a_combined_order_is_paid_with_its_sub_orders_and_notified_once() {
+    let (sandbox, client) = start().await;
+    let (url, _events) = notify_url(&client, 0).await;
+    let sub_order = |no: &str, total: i64| {
+        serde_json::json!({
+            "mchid": crate::fixtures::keys::MERCHANT_ID, "sub_mchid": "1900000110", "attach": "a", "description": "QQ公仔",
+            "out_trade_no": no, "amount": { "total_amount": total, "currency": "CNY" }
+        })
+    };
+    let body = serde_json::json!({
+        "combine_appid": "wxd678efh567hg6787", "combine_mchid": crate::fixtures::keys::MERCHANT_ID,
+        "combine_out_trade_no": "C-1", "combine_payer_info": { "openid": "o-1" }, "notify_url": url,
+        "sub_orders": [sub_order("C-1-A", 100), sub_order("C-1-B", 250)]
+    });
+    let send = |method: &str, path: &str, fields: serde_json::Value| {
+        let request = wechatpay::registry::find(method, path)
+            .unwrap()
+            .request_from_json(fields)
+            .unwrap();
+        client.send_erased(request)
+    };
+    let prepay = send(
+        "POST",
+        "/v3/combine-transactions/jsapi",
+        serde_json::json!({ "json": body }),
+    )
+    .await
+    .unwrap();
+    assert!(prepay["prepay_id"].as_str().is_some_and(|id| id.starts_with("wx")));
+    let query = || {
+        send(
+            "GET",
+            "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}",
+            serde_json::json!({ "combine_out_trade_no": "C-1" }),
+        )
+    };
+    let states = |combined: &serde_json::Value| -> Vec<String> {
+        combined["sub_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|sub| sub["trade_state"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(states(&query().await.unwrap()), ["NOTPAY", "NOTPAY"]);
+
+    sandbox.pay("C-1").expect("the user pays the combined order");
+    assert_eq!(states(&query().await.unwrap()), ["SUCCESS", "SUCCESS"]);
+    assert_eq!(
+        state(&client, "C-1-B").await.unwrap(),
+        "SUCCESS",
+        "a sub-order is an order of its own"
+    );
+    let deliveries = sandbox.deliveries();
+    assert_eq!(deliveries.len(), 1, "one notification for the combined order");
+    assert_eq!(deliveries[0].payload["combine_out_trade_no"], "C-1");
+    assert_eq!(deliveries[0].payload["sub_orders"][1]["amount"]["payer_amount"], 250);
+}
