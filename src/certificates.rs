@@ -141,7 +141,8 @@ impl CertificateManager {
         }
         let due = {
             let state = self.state();
-            !recent(state.last_success, self.interval) && !recent(state.last_failure, RETRY_AFTER.min(self.interval))
+            !recent(state.last_success, self.interval)
+                && !recent(state.last_failure, RETRY_AFTER.min(self.interval))
         };
         let landing = if due { Some(self.start()) } else { self.flight.join() };
         if let Some(landing) = landing {
@@ -180,11 +181,8 @@ impl CertificateManager {
         if !self.downloads.on_unknown_serial {
             return;
         }
-        let landing = if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) {
-            self.flight.join()
-        } else {
-            Some(self.start())
-        };
+        let landing =
+            if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) { self.flight.join() } else { Some(self.start()) };
         if let Some(landing) = landing {
             landing.wait(self.wait_bound()).await;
         }
@@ -265,10 +263,8 @@ impl CertificateManager {
         serial: &str,
         now: SystemTime,
     ) -> Result<CertificateList, Error> {
-        let unknown = || Error::Verify {
-            source: VerifyError::UnknownSerial(serial.to_owned()),
-            request_id: raw.request_id.clone(),
-        };
+        let unknown =
+            || Error::Verify { source: VerifyError::UnknownSerial(serial.to_owned()), request_id: raw.request_id.clone() };
         let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|_| unknown())?;
         let entry = list.data.iter().find(|entry| entry.serial_no.eq_ignore_ascii_case(serial)).ok_or_else(unknown)?;
         let certificate = decrypt_entry(&self.apiv3_key, entry).map_err(|error| {

@@ -51,8 +51,16 @@ pub struct BillFile {
 
 impl BillFile {
     /// A bill file from the three values a bill API returns.
-    pub fn new(download_url: impl Into<String>, hash_type: impl Into<String>, hash_value: impl Into<String>) -> Self {
-        BillFile { download_url: download_url.into(), hash_type: hash_type.into(), hash_value: hash_value.into() }
+    pub fn new(
+        download_url: impl Into<String>,
+        hash_type: impl Into<String>,
+        hash_value: impl Into<String>,
+    ) -> Self {
+        BillFile {
+            download_url: download_url.into(),
+            hash_type: hash_type.into(),
+            hash_value: hash_value.into(),
+        }
     }
 }
 
@@ -107,7 +115,10 @@ impl Digest {
             "SHA256" | "SHA-256" => &digest::SHA256,
             _ => return Err(Error::UnsupportedDigest(bill.hash_type.clone())),
         };
-        Ok(Digest { context: digest::Context::new(algorithm), expected: bill.hash_value.trim().to_ascii_lowercase() })
+        Ok(Digest {
+            context: digest::Context::new(algorithm),
+            expected: bill.hash_value.trim().to_ascii_lowercase(),
+        })
     }
 
     pub(crate) fn update(&mut self, chunk: &[u8]) {
@@ -115,7 +126,8 @@ impl Digest {
     }
 
     pub(crate) fn finish(self) -> Result<(), Error> {
-        let actual: String = self.context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+        let actual: String =
+            self.context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
         if actual == self.expected {
             Ok(())
         } else {
@@ -365,8 +377,9 @@ impl Client {
     pub async fn download_bill_stream(&self, bill: impl Into<BillFile>) -> Result<BillStream, Error> {
         let bill = bill.into();
         let digest = Digest::new(&bill)?;
-        let url = Url::parse(&bill.download_url)
-            .map_err(|error| Error::InvalidRequest(format!("download_url {:?}: {error}", bill.download_url)))?;
+        let url = Url::parse(&bill.download_url).map_err(|error| {
+            Error::InvalidRequest(format!("download_url {:?}: {error}", bill.download_url))
+        })?;
         let origin = url.origin().ascii_serialization();
         if !matches!(url.scheme(), "http" | "https") || !self.inner().bill_download_origins.contains(&origin) {
             return Err(Error::DownloadOrigin { origin });

@@ -63,9 +63,7 @@ fn split_message(data: &[u8]) -> (HeaderMap, &[u8]) {
         if line.is_empty() {
             break;
         }
-        let Some(colon) = line.iter().position(|byte| *byte == b':') else {
-            continue;
-        };
+        let Some(colon) = line.iter().position(|byte| *byte == b':') else { continue };
         let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
         if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(value)) {
             headers.append(name, value);
@@ -96,9 +94,7 @@ fn signed_headers(body: &[u8]) -> HeaderMap {
 
 /// The notification opener, headers and body: see the [module documentation](self).
 pub fn notification(data: &[u8]) {
-    let Some((&mode, rest)) = data.split_first() else {
-        return;
-    };
+    let Some((&mode, rest)) = data.split_first() else { return };
     let (headers, body) = split_message(rest);
     let fixture = fixture();
     let notifications = Notifications::new(fixture.keys.clone(), fixture.apiv3_key.clone());
@@ -114,7 +110,8 @@ pub fn notification(data: &[u8]) {
         b'P' => {
             let text = String::from_utf8_lossy(body);
             let (event_type, plaintext) = text.split_once('\n').unwrap_or((&text, ""));
-            let Ok(ciphertext) = fixture.apiv3_key.encrypt("0123456789ab", "transaction", plaintext.as_bytes()) else {
+            let Ok(ciphertext) = fixture.apiv3_key.encrypt("0123456789ab", "transaction", plaintext.as_bytes())
+            else {
                 return;
             };
             let envelope = serde_json::json!({
@@ -147,8 +144,12 @@ pub fn response(data: &[u8]) {
     if *mode == b'S' {
         headers = signed_headers(body);
     }
-    let raw =
-        Raw { status, request_id: crate::exchange::request_id(&headers), headers, body: Bytes::copy_from_slice(body) };
+    let raw = Raw {
+        status,
+        request_id: crate::exchange::request_id(&headers),
+        headers,
+        body: Bytes::copy_from_slice(body),
+    };
     let verification = must_verify(&raw, ResponseKind::Json).then(|| {
         fixture()
             .keys
@@ -176,9 +177,7 @@ pub fn response(data: &[u8]) {
 
 /// The bill parser and digest check: the same rows and digest whatever the chunks.
 pub fn bill(data: &[u8]) {
-    let Some((&size, file)) = data.split_first() else {
-        return;
-    };
+    let Some((&size, file)) = data.split_first() else { return };
     let read = |chunk_size: usize| {
         let mut parser = BillParser::new();
         let mut rows: Vec<BillRow> = Vec::new();
@@ -248,12 +247,7 @@ mod corpus {
         for file in &files {
             let data = std::fs::read(file).unwrap();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
-            assert!(
-                outcome.is_ok(),
-                "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})",
-                file.display(),
-                file.display()
-            );
+            assert!(outcome.is_ok(), "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})", file.display(), file.display());
         }
         assert!(!files.is_empty(), "{target}: no corpus in {}", dir.display());
         files.len()

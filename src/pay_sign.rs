@@ -116,7 +116,14 @@ impl crate::Client {
     /// Like [`Client::app_pay_params`](crate::Client::app_pay_params) with another `partnerid`
     /// (a service provider passes the sub-merchant's id).
     pub fn app_pay_params_for(&self, appid: &str, partnerid: &str, prepay_id: &str) -> AppPayParams {
-        app_pay_params(self.merchant_key(), appid, partnerid, prepay_id, unix(std::time::SystemTime::now()), &nonce())
+        app_pay_params(
+            self.merchant_key(),
+            appid,
+            partnerid,
+            prepay_id,
+            unix(std::time::SystemTime::now()),
+            &nonce(),
+        )
     }
 }
 
@@ -126,8 +133,11 @@ mod tests {
 
     #[test]
     fn front_end_names_and_signatures() {
-        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys/merchant_key.pem"))
-            .unwrap();
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/keys/merchant_key.pem"
+        ))
+        .unwrap();
         let key = MerchantKey::from_pem(&pem).unwrap();
         let params = jsapi_pay_params(
             &key,

@@ -10,8 +10,9 @@ pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// `\n`, `body` the exact bytes sent (the `meta` text for an upload, empty without a body).
 pub fn message(method: &str, path_and_query: &str, timestamp: i64, nonce: &str, body: &[u8]) -> Vec<u8> {
     let timestamp = timestamp.to_string();
-    let mut message =
-        Vec::with_capacity(method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5);
+    let mut message = Vec::with_capacity(
+        method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5,
+    );
     for part in [method.as_bytes(), path_and_query.as_bytes(), timestamp.as_bytes(), nonce.as_bytes(), body] {
         message.extend_from_slice(part);
         message.push(b'\n');
@@ -52,8 +53,13 @@ mod tests {
 
     #[test]
     fn message_has_five_lines_each_ending_in_newline() {
-        let message =
-            message("GET", "/v3/certificates?algorithm_type=RSA", 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", b"");
+        let message = message(
+            "GET",
+            "/v3/certificates?algorithm_type=RSA",
+            1554208460,
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            b"",
+        );
         assert_eq!(
             String::from_utf8(message).unwrap(),
             "GET\n/v3/certificates?algorithm_type=RSA\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n"

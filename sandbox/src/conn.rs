@@ -53,7 +53,13 @@ impl Listener for KillableListener {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let conn = Conn::default();
-                    return (KillableIo { inner: stream, killed: conn.killed.clone() }, conn);
+                    return (
+                        KillableIo {
+                            inner: stream,
+                            killed: conn.killed.clone(),
+                        },
+                        conn,
+                    );
                 }
                 // Out of file descriptors and the like: wait a little, as axum's own listener does.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,

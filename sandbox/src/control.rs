@@ -108,7 +108,10 @@ impl std::fmt::Display for ControlError {
 impl std::error::Error for ControlError {}
 
 fn no_order(out_trade_no: &str) -> ControlError {
-    ControlError { code: "ORDER_NOT_EXIST", message: format!("no order {out_trade_no}") }
+    ControlError {
+        code: "ORDER_NOT_EXIST",
+        message: format!("no order {out_trade_no}"),
+    }
 }
 
 /// How a test settles an unpaid order.
@@ -127,7 +130,10 @@ pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> R
     }
     let (order, notify) = {
         let mut state = shared.lock();
-        let order = state.ledger.order_mut(out_trade_no).ok_or_else(|| no_order(out_trade_no))?;
+        let order = state
+            .ledger
+            .order_mut(out_trade_no)
+            .ok_or_else(|| no_order(out_trade_no))?;
         if !matches!(order.state, TradeState::NotPay | TradeState::UserPaying) {
             return Err(ControlError {
                 code: "INVALID_REQUEST",
@@ -237,7 +243,12 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
         }
         ("GET", ["orders", no]) => {
             let no = crate::routes::percent_decode(no);
-            shared.lock().ledger.order(None, &no).map(|order| order.to_json()).ok_or_else(|| no_order(&no))
+            shared
+                .lock()
+                .ledger
+                .order(None, &no)
+                .map(|order| order.to_json())
+                .ok_or_else(|| no_order(&no))
         }
         ("POST", ["refunds", no, action @ ("success" | "abnormal" | "closed")]) => {
             let status = match *action {
@@ -297,7 +308,11 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
                 "INVALID_REQUEST" => StatusCode::BAD_REQUEST,
                 _ => StatusCode::NOT_FOUND,
             };
-            (status, axum::Json(json!({ "code": error.code, "message": error.message }))).into_response()
+            (
+                status,
+                axum::Json(json!({ "code": error.code, "message": error.message })),
+            )
+                .into_response()
         }
     }
 }

@@ -90,7 +90,10 @@ impl std::fmt::Debug for Keys {
             .field("mchid", &self.mchid)
             .field("merchant_serial", &self.merchant_serial)
             .field("public_key_id", &self.public_key.id)
-            .field("platform_serials", &[&self.platform.id, &self.platform2.id, &self.expired.id])
+            .field(
+                "platform_serials",
+                &[&self.platform.id, &self.platform2.id, &self.expired.id],
+            )
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
@@ -121,20 +124,40 @@ impl Keys {
                 .collect();
             handles
                 .into_iter()
-                .map(|handle| handle.join().unwrap_or_else(|_| Err(KeysError("key generation panicked".into()))))
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(KeysError("key generation panicked".into())))
+                })
                 .collect()
         });
         let mut pairs = pairs.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter();
-        let mut next = || pairs.next().ok_or_else(|| KeysError("key generation gave too few keys".into()));
+        let mut next = || {
+            pairs
+                .next()
+                .ok_or_else(|| KeysError("key generation gave too few keys".into()))
+        };
         let (merchant, public_key, platform, platform2) = (next()?, next()?, next()?, next()?);
         let now = SystemTime::now();
         let year = Duration::from_secs(365 * 86_400);
-        let platform_cert =
-            certificate(&platform, "Sandbox platform certificate", now - 86_400 * ONE_SEC, now + 5 * year)?;
-        let platform2_cert =
-            certificate(&platform2, "Sandbox platform certificate (rotation)", now - 86_400 * ONE_SEC, now + 5 * year)?;
-        let expired_cert =
-            certificate(&platform, "Sandbox platform certificate (expired)", now - 2 * year, now - year)?;
+        let platform_cert = certificate(
+            &platform,
+            "Sandbox platform certificate",
+            now - 86_400 * ONE_SEC,
+            now + 5 * year,
+        )?;
+        let platform2_cert = certificate(
+            &platform2,
+            "Sandbox platform certificate (rotation)",
+            now - 86_400 * ONE_SEC,
+            now + 5 * year,
+        )?;
+        let expired_cert = certificate(
+            &platform,
+            "Sandbox platform certificate (expired)",
+            now - 2 * year,
+            now - year,
+        )?;
         let merchant_public_pem = public_pem(&RsaPublicKey::from(&merchant))?;
         Ok(Keys {
             mchid: format!("19{:08}", rand::random::<u32>() % 100_000_000),
@@ -185,8 +208,16 @@ impl Keys {
             merchant_public_pem,
             merchant: VerifyingKey::new(merchant),
             public_key: held(ids.public_key_id, private("wechatpay_pub_key_private.pem")?, None)?,
-            platform: held(String::new(), private("platform_key.pem")?, Some(cert("platform_cert.pem")?))?,
-            platform2: held(String::new(), private("platform2_key.pem")?, Some(cert("platform2_cert.pem")?))?,
+            platform: held(
+                String::new(),
+                private("platform_key.pem")?,
+                Some(cert("platform_cert.pem")?),
+            )?,
+            platform2: held(
+                String::new(),
+                private("platform2_key.pem")?,
+                Some(cert("platform2_cert.pem")?),
+            )?,
             expired: held(
                 String::new(),
                 private("platform_expired_key.pem")?,
@@ -282,7 +313,10 @@ impl Keys {
 
     /// A platform certificate (PEM).
     pub fn platform_certificate_pem(&self, which: CertChoice) -> &str {
-        self.certificate(which).cert.as_ref().map_or("", |cert| cert.pem.as_str())
+        self.certificate(which)
+            .cert
+            .as_ref()
+            .map_or("", |cert| cert.pem.as_str())
     }
 
     /// The id or serial a signer signs under.
@@ -347,7 +381,8 @@ fn private_pem(key: &RsaPrivateKey) -> Result<String, KeysError> {
 }
 
 fn public_pem(key: &RsaPublicKey) -> Result<String, KeysError> {
-    key.to_public_key_pem(LineEnding::LF).map_err(|error| KeysError(format!("cannot encode a public key: {error}")))
+    key.to_public_key_pem(LineEnding::LF)
+        .map_err(|error| KeysError(format!("cannot encode a public key: {error}")))
 }
 
 /// 20 random bytes, the first below 0x80 and not zero, so the DER serial has no leading zero and
@@ -374,14 +409,20 @@ fn certificate(
         not_before: Time::try_from(not_before).map_err(|error| fail(&error))?,
         not_after: Time::try_from(not_after).map_err(|error| fail(&error))?,
     };
-    let spki_der = RsaPublicKey::from(key).to_public_key_der().map_err(|error| fail(&error))?;
+    let spki_der = RsaPublicKey::from(key)
+        .to_public_key_der()
+        .map_err(|error| fail(&error))?;
     let spki = SubjectPublicKeyInfoOwned::try_from(spki_der.as_bytes()).map_err(|error| fail(&error))?;
     let serial = SerialNumber::new(&serial_bytes()).map_err(|error| fail(&error))?;
     let signer = SigningKey::<Sha256>::new(key.clone());
     let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
         .map_err(|error| fail(&error))?;
-    let cert = builder.build::<rsa::pkcs1v15::Signature>().map_err(|error| fail(&error))?;
-    let pem = cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|error| fail(&error))?;
+    let cert = builder
+        .build::<rsa::pkcs1v15::Signature>()
+        .map_err(|error| fail(&error))?;
+    let pem = cert
+        .to_pem(x509_cert::der::pem::LineEnding::LF)
+        .map_err(|error| fail(&error))?;
     parse_certificate(&pem)
 }
 

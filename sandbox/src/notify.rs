@@ -120,7 +120,13 @@ pub(crate) async fn post(url: &str, headers: HeaderMap, body: Vec<u8>) -> Result
     let fail = |error: reqwest::Error| crate::DeliveryError(format!("POST {url}: {error}"));
     // No proxy: the receiver is usually local, whatever the environment says.
     let client = reqwest::Client::builder().no_proxy().build().map_err(fail)?;
-    let response = client.post(url).headers(headers).body(body).send().await.map_err(fail)?;
+    let response = client
+        .post(url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(fail)?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(fail)?;
     Ok((status, text))

@@ -67,7 +67,10 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
             all.truncate(half);
             axum::body::Body::from_stream(futures_util::stream::iter([
                 Ok(bytes::Bytes::from(all)),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "dropped mid-body")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "dropped mid-body",
+                )),
             ]))
         }
         Delivery::Drip { chunk, pause } => {
@@ -93,16 +96,24 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
 #[derive(Clone, Debug)]
 pub(crate) enum Body {
     Bytes(Vec<u8>),
-    Repeated { head: bytes::Bytes, block: bytes::Bytes, count: u64, tail: bytes::Bytes },
+    Repeated {
+        head: bytes::Bytes,
+        block: bytes::Bytes,
+        count: u64,
+        tail: bytes::Bytes,
+    },
 }
 
 impl Body {
     pub(crate) fn len(&self) -> u64 {
         match self {
             Body::Bytes(bytes) => bytes.len() as u64,
-            Body::Repeated { head, block, count, tail } => {
-                head.len() as u64 + block.len() as u64 * count + tail.len() as u64
-            }
+            Body::Repeated {
+                head,
+                block,
+                count,
+                tail,
+            } => head.len() as u64 + block.len() as u64 * count + tail.len() as u64,
         }
     }
 
@@ -110,7 +121,12 @@ impl Body {
     pub(crate) fn chunks(&self) -> Box<dyn Iterator<Item = bytes::Bytes> + Send> {
         match self {
             Body::Bytes(bytes) => Box::new(std::iter::once(bytes::Bytes::from(bytes.clone()))),
-            Body::Repeated { head, block, count, tail } => {
+            Body::Repeated {
+                head,
+                block,
+                count,
+                tail,
+            } => {
                 let block = block.clone();
                 Box::new(
                     std::iter::once(head.clone())
@@ -161,8 +177,11 @@ pub(crate) fn sign_headers(keys: &Keys, signer: Signer, body: &[u8], flaw: Flaw)
         Flaw::UnknownSerial => crate::keys::UNKNOWN_SERIAL.to_owned(),
         _ => key.id.clone(),
     };
-    let mut headers =
-        vec![("wechatpay-timestamp", timestamp.to_string()), ("wechatpay-nonce", nonce), ("wechatpay-serial", serial)];
+    let mut headers = vec![
+        ("wechatpay-timestamp", timestamp.to_string()),
+        ("wechatpay-nonce", nonce),
+        ("wechatpay-serial", serial),
+    ];
     if flaw != Flaw::MissingSignature {
         headers.push(("wechatpay-signature", signature));
     }

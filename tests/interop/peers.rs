@@ -25,7 +25,9 @@ pub struct Peer {
 /// The workspace root (where `.ci/` is), from whichever crate's tests include this file.
 pub fn root() -> &'static Path {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors().find(|dir| dir.join(".ci/install-peers").exists()).unwrap_or(here)
+    here.ancestors()
+        .find(|dir| dir.join(".ci/install-peers").exists())
+        .unwrap_or(here)
 }
 
 impl Peer {
@@ -121,13 +123,18 @@ impl Peer {
             .spawn()
             .map_err(|error| Run::Missing(format!("cannot start {:?}: {error}", self.program)))?;
         let mut stdin = child.stdin.take().expect("piped stdin");
-        stdin.write_all(request.to_string().as_bytes()).expect("write to the driver");
+        stdin
+            .write_all(request.to_string().as_bytes())
+            .expect("write to the driver");
         drop(stdin);
         let output = child.wait_with_output().expect("wait for the driver");
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
             Some(0) => serde_json::from_slice(&output.stdout).map_err(|error| {
-                Run::Failed(format!("answer is not JSON ({error}): {}", String::from_utf8_lossy(&output.stdout)))
+                Run::Failed(format!(
+                    "answer is not JSON ({error}): {}",
+                    String::from_utf8_lossy(&output.stdout)
+                ))
             }),
             Some(77) => Err(Run::Missing(stderr.trim().to_owned())),
             _ => Err(Run::Failed(format!("{} {stderr}", output.status))),

@@ -138,6 +138,8 @@ pub enum Kind {
     ResponseKindChanged,
     /// The host the operation is served on (`base_uri` row).
     BaseUriChanged,
+    /// APIv2: the client certificate, the nonce or a signed URL's fragment.
+    TransportChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
     /// elsewhere (`rust.type_name`, `rust.type_path`).
     TypeRenamed,
@@ -163,6 +165,7 @@ impl Kind {
             Kind::FieldMoved => "field moved",
             Kind::ResponseKindChanged => "response kind changed",
             Kind::BaseUriChanged => "base URI changed",
+            Kind::TransportChanged => "transport changed",
             Kind::TypeRenamed => "Rust type renamed",
             Kind::DescriptionChanged => "description changed",
         }
@@ -567,6 +570,7 @@ impl Cx {
         self.text("title", &old.title, &new.title);
         self.text("description", &old.description, &new.description);
         self.base_uri(old.request.base_uri.as_ref(), new.request.base_uri.as_ref());
+        self.transport(&old.request, &new.request);
         // The `required` flag of the `json` and `body` rows reaches no generated code: the body
         // is sent whenever the operation has one. It is not reported.
         self.fields(|f| f.request(&old.request, &new.request));
@@ -588,6 +592,44 @@ impl Cx {
                 _ => "the documented host changed: the generated operation follows it",
             };
             self.push(Delta::new(Kind::BaseUriChanged, "base_uri", false, reason, o, n));
+        }
+    }
+
+    /// APIv2's flags: a call that now needs the API client certificate fails for a client without
+    /// one; the nonce and a signed URL's fragment are the transport's, following the page.
+    fn transport(&mut self, old: &Request, new: &Request) {
+        if old.security != new.security {
+            let (breaking, reason) = if new.security {
+                (true, "the call now needs the merchant's API client certificate (mutual TLS): a client without one refuses it")
+            } else {
+                (false, "the call no longer needs the API client certificate: existing calls are unaffected")
+            };
+            self.push(Delta::new(
+                Kind::TransportChanged,
+                "security",
+                breaking,
+                reason,
+                old.security.into(),
+                new.security.into(),
+            ));
+        }
+        if old.nonceless != new.nonceless {
+            let reason = "the transport adds `nonce_str` as the page says: existing calls are unaffected";
+            self.push(Delta::new(
+                Kind::TransportChanged,
+                "nonceless",
+                false,
+                reason,
+                old.nonceless.into(),
+                new.nonceless.into(),
+            ));
+        }
+        let fragment =
+            |r: &Request| r.fragment.as_ref().and_then(|f| f.value.clone()).map(Value::String).unwrap_or(Value::Null);
+        let (o, n) = (fragment(old), fragment(new));
+        if o != n {
+            let reason = "the signed URL ends as the page says: existing calls are unaffected";
+            self.push(Delta::new(Kind::TransportChanged, "fragment", false, reason, o, n));
         }
     }
 
