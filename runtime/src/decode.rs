@@ -123,38 +123,25 @@ pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeErr
     if T::XML {
         return decode_xml(body);
     }
-    let mut at = Reading::lenient();
-    let value = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => {
-            let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
-            if T::ANY_REQUIRED && !T::MEMBERS.iter().any(documented) {
-                at.deviate(|_| Deviation::undocumented());
-                at.quietly_absent()
-            } else {
-                T::from_json(Value::Object(object), &mut at)
-            }
-        }
-        Ok(other) => {
-            at.deviate(|path| Deviation::mismatch(path, "expected an object", crate::report::kind_of(&other)));
-            at.quietly_absent()
-        }
-        Err(error) => {
-            at.deviate(|path| Deviation::mismatch(path, &format!("not JSON: {error}"), "text"));
-            at.quietly_absent()
-        }
-    };
-    Ok(Decoded { value: value?, deviations: at.into_deviations() })
+    let parsed = serde_json::from_slice::<Value>(body).map_err(|error| format!("not JSON: {error}"));
+    read_document(parsed, Reading::lenient())
 }
+
 /// [`decode_json`] for an APIv2 body: the XML read into JSON (text members as strings, indexed
 /// members gathered by the names `T` documents), then read leniently. Some APIv2 answers are
 /// JSON (`retcode`, …): a body that is not XML is read as JSON.
 fn decode_xml<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
-    let mut at = Reading::lenient_xml();
     let parsed = if crate::xml::looks_like_xml(body) {
         crate::xml::parse(body).map(|members| crate::xml::to_json(members, T::MEMBERS)).map_err(|e| e.to_string())
     } else {
         serde_json::from_slice::<Value>(body).map_err(|e| format!("neither XML nor JSON: {e}"))
     };
+    read_document(parsed, Reading::lenient_xml())
+}
+
+/// Reads a parsed body (or why it did not parse) into `T` with `at`: a body holding none of the
+/// documented members, or not an object, or not parsed, reads as defaults, recorded.
+fn read_document<T: JsonResponse>(parsed: Result<Value, String>, mut at: Reading) -> Result<Decoded<T>, DecodeError> {
     let value = match parsed {
         Ok(Value::Object(object)) => {
             let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
@@ -166,7 +153,7 @@ fn decode_xml<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
             }
         }
         Ok(other) => {
-            at.deviate(|path| Deviation::mismatch(path, "expected members", crate::report::kind_of(&other)));
+            at.deviate(|path| Deviation::mismatch(path, "expected an object", crate::report::kind_of(&other)));
             at.quietly_absent()
         }
         Err(error) => {

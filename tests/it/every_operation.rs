@@ -13,7 +13,7 @@ use wechatpay::webhook::Event;
 
 /// Equal as JSON, reading a string that carries a structure (JSON- or URL-encoded) as that
 /// structure: the typed value writes it with its own member order.
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),

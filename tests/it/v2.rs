@@ -10,6 +10,7 @@ use wechatpay::runtime::Protocol;
 use wechatpay::{ApiV2Key, Client, ClientIdentity, Error, PublicKey};
 use wechatpay_sdk_sandbox::{v2 as pages, Config, Sandbox, Signer};
 
+use crate::every_operation::same;
 use crate::fixtures::keys::pem;
 use crate::support::builder;
 
@@ -32,29 +33,6 @@ fn client(server: &Sandbox) -> Client {
         )
         .build()
         .expect("client")
-}
-
-/// Equal as JSON: numbers by value, strings carrying a structure (JSON or URL-encoded) by it.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
-        (Value::String(x), Value::String(y)) if x != y => {
-            let parse = |text: &str| {
-                serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object() || v.is_array()).or_else(|| {
-                    serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object)
-                })
-            };
-            matches!((parse(x), parse(y)), (Some(x), Some(y)) if same(&x, &y))
-        }
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::String(x), Value::Number(y)) | (Value::Number(y), Value::String(x)) => {
-            x.parse::<f64>().ok() == y.as_f64()
-        }
-        _ => a == b,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,6 @@
 
 pub mod wire;
 
-use std::io::Read as _;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{json, Map, Value};
@@ -24,17 +23,7 @@ const EMBEDDED: &[u8] = include_bytes!("../../api/v2.json.gz");
 /// The APIv2 pages of this crate's version, read once per process.
 pub fn api() -> &'static Api {
     static API: OnceLock<Arc<Api>> = OnceLock::new();
-    API.get_or_init(|| {
-        let mut json = Vec::new();
-        // Written by the generator and checked in CI: a failure here is a broken build.
-        flate2::read::GzDecoder::new(EMBEDDED)
-            .read_to_end(&mut json)
-            .unwrap_or_else(|error| panic!("api/v2.json.gz is not gzip ({error}): run `cargo xtask codegen`"));
-        Arc::new(
-            serde_json::from_slice(&json)
-                .unwrap_or_else(|error| panic!("api/v2.json.gz is not the IR ({error}): run `cargo xtask codegen`")),
-        )
-    })
+    API.get_or_init(|| Arc::new(crate::pages::unpack(EMBEDDED, "api/v2.json.gz")))
 }
 
 /// The APIv2 operation at `method` and `path` (its wire path, e.g. `/pay/orderquery`).
