@@ -27,7 +27,8 @@
 
 use serde_json::Value;
 
-use crate::json::{FromJson, Reading, ToJson};
+use crate::from_json::{FromJson, Reader, Reading};
+use crate::to_json::ToJson;
 use crate::report::{DecodeError, Deviation};
 use crate::values::ByteStream;
 use crate::writing::Writing;
@@ -114,40 +115,41 @@ impl Decode for ByteStream {
     }
 }
 
-/// Parses `body` and reads it leniently into `T` (see the module documentation): a value, with
-/// every deviation from the documentation recorded. (The error is for a reader that cannot make
-/// its own default; the generated ones always can.)
+/// Reads `body` leniently into `T` (see the module documentation): a value, with every deviation
+/// from the documentation recorded. (The error is for a reader that cannot make its own default;
+/// the generated ones always can.)
 pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
     let mut at = Reading::lenient();
-    let value = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => {
-            let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
-            if T::ANY_REQUIRED && !T::MEMBERS.iter().any(documented) {
-                at.deviate(|_| Deviation::undocumented());
-                at.quietly_absent()
-            } else {
-                T::from_json(Value::Object(object), &mut at)
-            }
-        }
-        Ok(other) => {
-            at.deviate(|path| Deviation::mismatch(path, "expected an object", crate::report::kind_of(&other)));
-            at.quietly_absent()
+    let mut reader = Reader::new(body, &mut at);
+    let read = T::read(&mut reader).and_then(|value| reader.finish().map(|()| value));
+    let value = match read {
+        Ok(value) if !T::ANY_REQUIRED || at.found_documented() => value,
+        // None of the documented members: not the documented answer (another variant, renamed
+        // members). Its members' absences would say nothing more: one deviation says it all.
+        Ok(_) => {
+            at.forget_deviations();
+            at.deviate(|_| Deviation::undocumented());
+            at.quietly_absent()?
         }
         Err(error) => {
-            at.deviate(|path| Deviation::mismatch(path, &format!("not JSON: {error}"), "text"));
-            at.quietly_absent()
+            at.forget_deviations();
+            let found = if error.is_syntax() { "text" } else { "another kind" };
+            at.deviate(|_| Deviation::mismatch(String::new(), error.message(), found));
+            at.quietly_absent()?
         }
     };
-    Ok(Decoded { value: value?, deviations: at.into_deviations() })
+    Ok(Decoded { value, deviations: at.into_deviations() })
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::tests::Amount;
+    use crate::from_json::tests::Amount;
     use crate::report::DeviationKind;
-    use crate::json::{object, put, put_optional, take, take_optional};
-    use serde_json::Map;
+    use crate::to_json::{put, put_optional};
     use crate::values::Number;
+    use crate::writing::Writing;
+    use serde_json::Map;
 
     #[derive(Debug, PartialEq)]
     struct Order {
@@ -160,15 +162,40 @@ mod tests {
     }
 
     impl FromJson for Order {
-        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
-            let mut object = object(value, at)?;
+        fn read(r: &mut Reader<'_, '_>) -> Result<Self, DecodeError> {
+            fn member(key: &str) -> usize {
+                match key {
+                    "out_trade_no" => 0,
+                    "notify_url" => 1,
+                    "amount" => 2,
+                    "total_count" => 3,
+                    "rate" => 4,
+                    "details" => 5,
+                    _ => usize::MAX,
+                }
+            }
+            let (mut out_trade_no, mut notify_url, mut amount) = (None, None, None);
+            let (mut total_count, mut rate, mut details) = (None, None, None);
+            let mut next = r.first_member(member)?;
+            while let Some(index) = next {
+                match index {
+                    0 => out_trade_no = r.member_required("out_trade_no")?,
+                    1 => notify_url = r.member_required("notify_url")?,
+                    2 => amount = r.member_required("amount")?,
+                    3 => total_count = r.member("total_count")?,
+                    4 => rate = r.member("rate")?,
+                    5 => details = r.member("details")?,
+                    _ => r.skip()?,
+                }
+                next = r.next_member(member)?;
+            }
             Ok(Order {
-                out_trade_no: take(&mut object, "out_trade_no", at)?,
-                notify_url: take(&mut object, "notify_url", at)?,
-                amount: take(&mut object, "amount", at)?,
-                total_count: take_optional(&mut object, "total_count", at)?,
-                rate: take_optional(&mut object, "rate", at)?,
-                details: take_optional(&mut object, "details", at)?,
+                out_trade_no: r.required(out_trade_no, "out_trade_no")?,
+                notify_url: r.required(notify_url, "notify_url")?,
+                amount: r.required(amount, "amount")?,
+                total_count,
+                rate,
+                details,
             })
         }
     }
@@ -198,7 +225,7 @@ mod tests {
     #[test]
     fn absent_required_fields_get_defaults_and_are_recorded() {
         let decoded = decode_json::<Order>(br#"{"out_trade_no": "1217", "amount": {}}"#).unwrap();
-        assert_eq!(paths(&decoded), ["notify_url", "amount.total"]);
+        assert_eq!(paths(&decoded), ["amount.total", "notify_url"], "in reading order");
         assert!(decoded.deviations.iter().all(|deviation| deviation.kind == DeviationKind::Absent));
         assert_eq!(decoded.value.notify_url, "");
         assert_eq!(decoded.value.amount.total, 0);
@@ -242,11 +269,11 @@ mod tests {
         assert_eq!(
             found,
             [
-                "`notify_url`: required but absent (read as its default)",
                 "`amount`: expected an object, found a string (read as its default)",
-                "`rate`: expected a number, found an object (read as its default)",
                 "`details[0].total`: required but absent (read as its default)",
                 "`details[1].total`: expected an integer, found an array (read as its default)",
+                "`rate`: expected a number, found an object (read as its default)",
+                "`notify_url`: required but absent (read as its default)",
             ]
         );
         assert_eq!(decoded.value.out_trade_no, "1", "what fits is typed");

@@ -10,18 +10,20 @@
 mod builder;
 mod decode;
 mod envelope;
-mod json;
+mod from_json;
 mod operation;
 mod paging;
 mod registry;
 mod report;
+mod to_json;
 mod values;
 mod writing;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
-pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
+pub use from_json::{read_strict, FromJson, Reader, Reading};
+pub use to_json::{put, put_optional, ToJson};
 pub use operation::{Body, ErasedOperation, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
@@ -54,8 +56,8 @@ macro_rules! string_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
-                <String as $crate::FromJson>::from_json(value, at).map(|text| $name::from(text.as_str()))
+            fn read(r: &mut $crate::Reader<'_, '_>) -> Result<Self, $crate::DecodeError> {
+                <String as $crate::FromJson>::read(r).map(|text| $name::from(text.as_str()))
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 Ok($name::from(""))
@@ -94,8 +96,8 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
-                <i64 as $crate::FromJson>::from_json(value, at).map($name::from)
+            fn read(r: &mut $crate::Reader<'_, '_>) -> Result<Self, $crate::DecodeError> {
+                <i64 as $crate::FromJson>::read(r).map($name::from)
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 Ok($name::from(0))

@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use crate::decode::Decoded;
 use crate::report::DecodeError;
-use crate::json::Reading;
 use crate::operation::{ErasedOperation, ResponseKind};
 
 /// One operation of the crate.
@@ -168,7 +167,7 @@ pub fn find<'a>(operations: &'a [OperationInfo], method: &str, path: &str) -> Op
 #[doc(hidden)]
 pub fn erased<R>(fields: Value) -> Result<Box<dyn ErasedOperation>, DecodeError>
 where
-    R: crate::json::FromJson + ErasedOperation + 'static,
+    R: crate::from_json::FromJson + ErasedOperation + 'static,
 {
     let Value::Object(parts) = fields else {
         return Err(DecodeError::new("", "expected an object of request parts"));
@@ -191,6 +190,7 @@ where
             }
         }
     }
-    let request = R::from_json(Value::Object(flat), &mut Reading::strict())?;
+    let json = serde_json::to_vec(&Value::Object(flat)).map_err(|error| DecodeError::new("", error.to_string()))?;
+    let request: R = crate::from_json::read_strict(&json)?;
     Ok(Box::new(request))
 }
