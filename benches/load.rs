@@ -1,5 +1,5 @@
 //! `cargo bench --bench load --features axum`: the client and the notification handler under load,
-//! against the protocol test server on 127.0.0.1 (`tests/server/`: RustCrypto signs and verifies on
+//! against the sandbox on 127.0.0.1 (`wechatpay-sdk-sandbox`: RustCrypto signs and verifies on
 //! the server side, aws-lc-rs on ours), all in this process:
 //!
 //! 1. **requests**: transaction queries (10,000) at 256 in flight through one [`Client`] of a
@@ -20,8 +20,8 @@
 //! server and runtime together); RSS from `/proc/self/status`. Without `--bench` (e.g.
 //! `cargo test --benches`) it runs with small counts, as a smoke test.
 
-#[path = "../tests/server/mod.rs"]
-mod server;
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
 #[path = "../tests/services/mod.rs"]
 mod services;
 
@@ -38,8 +38,9 @@ use wechatpay::notify::{postgres::PostgresReplayGuard, redis::RedisReplayGuard};
 use wechatpay::notify::{axum::handler, InMemoryReplayGuard, Notification, Notifications};
 use wechatpay::{ApiV3Key, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
 
-use server::keys::{self, pem};
-use server::{sample_transaction, CertChoice, ServerConfig, Signer, Tamper, TestServer};
+use fixtures::keys::{self, pem};
+use wechatpay_sdk_sandbox::{CertChoice, Config, Sandbox, Signer, Tamper};
+use fixtures::sample_transaction;
 
 /// The system allocator, counting live bytes and their peak.
 struct Counting;
@@ -149,7 +150,7 @@ fn merchant_key() -> MerchantKey {
 }
 
 async fn requests(total: usize, concurrency: usize, refresh: Duration) -> bool {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(fixtures::config()).await.expect("sandbox starts");
     server.record_requests(false);
     let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())
@@ -221,15 +222,15 @@ async fn requests(total: usize, concurrency: usize, refresh: Duration) -> bool {
     for failure in failures.iter().take(5) {
         println!("  failure: {failure}");
     }
-    // What bounds the run: each request costs the test server an RSA signature in RustCrypto.
+    // What bounds the run: each request costs the sandbox an RSA signature in RustCrypto.
     let started = Instant::now();
     let mut signatures = 0;
     while started.elapsed() < Duration::from_millis(500) {
-        std::hint::black_box(server::sign_headers(Signer::Platform, b"{}", server::Flaw::None));
+        std::hint::black_box(server.signed_headers(b"{}"));
         signatures += 1;
     }
     println!(
-        "  (the test server signs {:.0} answers/s on one core with RustCrypto: the run is bound by the server, not by the client)",
+        "  (the sandbox signs {:.0} answers/s on one core with RustCrypto: the run is bound by the server, not by the client)",
         signatures as f64 / started.elapsed().as_secs_f64()
     );
     failures.is_empty() && downloads >= 2
@@ -237,7 +238,7 @@ async fn requests(total: usize, concurrency: usize, refresh: Duration) -> bool {
 
 /// Signed deliveries: `unique` notifications, and `total - unique` redeliveries of some of them
 /// (signed afresh, as WeChat Pay's are), shuffled. Signed with RustCrypto on every core.
-async fn deliveries(server: &Arc<TestServer>, total: usize, unique: usize) -> Vec<(HeaderMap, Vec<u8>)> {
+async fn deliveries(server: &Arc<Sandbox>, total: usize, unique: usize) -> Vec<(HeaderMap, Vec<u8>)> {
     let ids: Vec<usize> = (0..unique).chain((0..total - unique).map(|n| n * 7 % unique)).collect();
     // Ids of this run only: a shared Redis or PostgreSQL remembers those of earlier runs.
     let run = wechatpay::keys::nonce();
@@ -346,7 +347,7 @@ async fn serve_handlers(instances: [Notifications; 2], handled: &Arc<Mutex<HashM
 
 async fn notifications(total: usize, concurrency: usize) -> bool {
     let unique = total * 9 / 10;
-    let server = Arc::new(TestServer::start(ServerConfig::default()).await);
+    let server = Arc::new(Sandbox::start(fixtures::config()).await.expect("sandbox starts"));
     let prepared = Instant::now();
     let deliveries = deliveries(&server, total, unique).await;
     let prepared = prepared.elapsed();
@@ -423,7 +424,7 @@ async fn notifications_through(
 }
 
 async fn bill(size: u64) -> bool {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..fixtures::config() }).await.expect("sandbox starts");
     server.record_requests(false);
     let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())

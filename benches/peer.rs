@@ -20,8 +20,8 @@
 //! `tests/interop/bench.js`. Without `--bench` (as `cargo test --benches` runs it) it only checks
 //! once that everything works, with tiny counts.
 
-#[path = "../tests/server/keys.rs"]
-#[allow(dead_code)] // Shared with the test server; the bench needs only some of the identifiers.
+#[path = "../tests/fixtures/keys.rs"]
+#[allow(dead_code)] // Shared with the sandbox; the bench needs only some of the identifiers.
 mod keys;
 
 use std::hint::black_box;

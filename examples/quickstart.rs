@@ -1,41 +1,44 @@
-//! A payment from start to refund, against the in-process test server (so it runs anywhere):
-//! prepay (JSAPI) → the front end's `paySign` → query → refund.
+//! A payment from start to refund, against the sandbox (`wechatpay-sdk-sandbox`, in-process, so
+//! it runs anywhere): prepay (JSAPI) → the front end's `paySign` → the user pays → query → refund.
 //!
 //! ```sh
 //! cargo run --example quickstart
 //! ```
 //!
-//! Against WeChat Pay, drop the server, leave `base_url` at its default and load your own
+//! Against WeChat Pay, drop the sandbox, leave `base_url` at its default and load your own
 //! merchant id, certificate serial, private key and WeChat Pay public key.
 
-#[path = "../tests/server/mod.rs"]
-mod server;
-
-use server::keys::{self, pem};
-use server::{ServerConfig, Signer, TestServer};
 use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer};
 use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get as query;
 use wechatpay::v3::refund::domestic::refunds::post as refund;
 use wechatpay::{Client, MerchantKey, PublicKey};
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer};
 
 const APPID: &str = "wxd678efh567hg6787";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // RUST_LOG=wechatpay=debug shows one span per request (method, path, status, Request-ID, duration).
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
 
-    let server =
-        TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
-    println!("test server at {}", server.base_url());
+    // Fresh keys for both sides, generated at start.
+    let sandbox = Sandbox::start(Config {
+        signer: Signer::PublicKey,
+        ..Config::default()
+    })
+    .await?;
+    let keys = sandbox.keys();
+    println!("sandbox at {} (merchant {})", sandbox.base_url(), keys.mchid());
 
     let client = Client::builder(
-        keys::MERCHANT_ID,
-        keys::MERCHANT_SERIAL,
-        MerchantKey::from_pem(&pem("merchant_key.pem"))?,
+        keys.mchid(),
+        keys.merchant_serial(),
+        MerchantKey::from_pem(keys.merchant_key_pem())?,
     )
-    .wechatpay_public_key(keys::PUBLIC_KEY_ID, PublicKey::from_pem(&pem("wechatpay_pub_key.pem"))?)
-    .base_url(server.base_url())
+    .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
+    .base_url(sandbox.base_url())
     .build()?;
     println!("client: {client:?}");
 
@@ -43,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_trade_no = "QUICKSTART-20240301-0001";
     let order = wechatpay::v3::pay::transactions::jsapi::post::Request::builder()
         .appid(APPID)
-        .mchid(keys::MERCHANT_ID)
+        .mchid(keys.mchid())
         .description("Image形象店-深圳腾大-QQ公仔")
         .out_trade_no(out_trade_no)
         .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
@@ -57,8 +60,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = client.jsapi_pay_params(APPID, &prepay.prepay_id);
     println!("2. wx.requestPayment({})", serde_json::to_string_pretty(&params)?);
 
+    // The user pays (in the sandbox: its control API; WeChat Pay would now notify notify_url).
+    sandbox.pay(out_trade_no)?;
+
     // 3. Query the order by the merchant's order number.
-    let request = query::Request::builder().out_trade_no(out_trade_no).mchid(keys::MERCHANT_ID).build()?;
+    let request = query::Request::builder()
+        .out_trade_no(out_trade_no)
+        .mchid(keys.mchid())
+        .build()?;
     let transaction = client.send(request).await?;
     println!(
         "3. order {} is {:?} ({}), transaction {}",
@@ -82,7 +91,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Errors keep WeChat Pay's code, message and Request-ID.
-    let missing = query::Request::builder().out_trade_no("UNKNOWN-20240301-0002").mchid(keys::MERCHANT_ID).build()?;
+    let missing = query::Request::builder()
+        .out_trade_no("UNKNOWN-20240301-0002")
+        .mchid(keys.mchid())
+        .build()?;
     if let Err(error) = client.send(missing).await {
         println!(
             "5. a missing order: {error} (code {:?}, request id {:?})",

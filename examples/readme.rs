@@ -245,3 +245,47 @@ let notifications = client.notifications()?.replay_guard(guard.lease(Duration::f
 }
 
 fn main() {}
+
+/// "Testing your integration": a user's test of a payment and its notification, against the
+/// sandbox (run by `cargo test`: this example is built as a test, see Cargo.toml).
+#[cfg(test)]
+mod testing_your_integration {
+use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
+use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
+use wechatpay::notify::axum::handler;
+use wechatpay::webhook::Event;
+use wechatpay::{ApiV3Key, Client, MerchantKey, Notification, PublicKey};
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer};
+
+#[tokio::test]
+async fn an_order_is_paid_and_its_notification_handled() -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::start(Config { signer: Signer::PublicKey, ..Config::default() }).await?; // fresh keys
+    let keys = sandbox.keys();
+    let client = Client::builder(keys.mchid(), keys.merchant_serial(), MerchantKey::from_pem(keys.merchant_key_pem())?)
+        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
+        .apiv3_key(ApiV3Key::new(keys.apiv3_key())?)
+        .base_url(sandbox.base_url())
+        .build()?;
+
+    // The merchant's notify_url: an axum handler that passes on the orders it is told are paid.
+    let (paid, mut notified) = tokio::sync::mpsc::unbounded_channel();
+    let route = handler(client.notifications()?, move |notification: Notification| async move {
+        if let Event::TransactionSuccess(transaction) = notification.event {
+            paid.send(transaction.out_trade_no.clone())?;
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let notify_url = format!("http://{}/notify", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().route("/notify", route)).await });
+
+    let order = Request::builder().appid("wxd678efh567hg6787").description("QQ公仔").out_trade_no("T-1")
+        .notify_url(notify_url).amount(Amount::builder().total(100)).payer(Payer::builder().openid("o-1")).build()?;
+    client.send(order).await?;
+    sandbox.pay("T-1")?; // the user pays: TRANSACTION.SUCCESS is POSTed to notify_url
+    assert_eq!(notified.recv().await.as_deref(), Some("T-1"));
+    let query = by_out_trade_no::get::Request::builder().out_trade_no("T-1").build()?;
+    assert_eq!(client.send(query).await?.trade_state.to_string(), "SUCCESS");
+    Ok(())
+}
+}

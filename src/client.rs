@@ -455,8 +455,21 @@ impl Client {
     pub async fn prepare<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<reqwest::Request, Error> {
         let mut operation = operation.clone();
         Operation::fill(&mut operation, &Merchant::new(self.mchid()));
+        self.signed_request(&operation).await
+    }
+
+    /// [`prepare`](Self::prepare) for an operation known only at run time (built by the
+    /// [`registry`](crate::registry)): the request it would send first, signed, not sent.
+    pub async fn prepare_erased(&self, operation: Box<dyn ErasedOperation>) -> Result<reqwest::Request, Error> {
+        let mut operation = operation;
+        operation.fill(&Merchant::new(self.mchid()));
+        self.signed_request(operation.as_ref()).await
+    }
+
+    /// The first request for a filled operation: written, signed for the primary host.
+    async fn signed_request(&self, operation: &(dyn ErasedOperation + '_)) -> Result<reqwest::Request, Error> {
         self.before_request().await;
-        let prepared = self.write(&operation).await?;
+        let prepared = self.write(operation).await?;
         let exchange = &self.inner.exchange;
         let url = exchange.first_target(&prepared)?;
         exchange

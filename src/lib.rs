@@ -68,6 +68,7 @@
 pub mod bill;
 pub mod certificates;
 pub mod client;
+pub mod doctor;
 pub mod download;
 pub mod error;
 mod exchange;

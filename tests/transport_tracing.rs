@@ -2,12 +2,12 @@
 //! duration, and never a key, a signature or a sensitive value. (Its own test binary: tracing
 //! caches per call site whether anyone listens, which races with tests on other threads.)
 
-#[path = "server/mod.rs"]
-mod server;
+#[path = "fixtures/mod.rs"]
+mod fixtures;
 #[path = "it/support.rs"]
 mod transport_support;
 
-use server::keys;
+use fixtures::keys;
 use transport_support::*;
 
 const APPID: &str = "wxd678efh567hg6787";
@@ -86,7 +86,7 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
     const ID_NUMBER: &str = "110101199003070000";
     const ATTACH: &str = "ATTACH-ONLY-IN-THE-CIPHERTEXT";
     let (captured, _guard) = capture("trace");
-    let server = server::TestServer::start(server::ServerConfig::default()).await;
+    let server = wechatpay_sdk_sandbox::Sandbox::start(fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server).apiv3_key(apiv3_key()).build().unwrap();
     let order = Request::builder()
         .appid(APPID)
@@ -105,6 +105,7 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
 
     let prepay = client.send(order).await.expect("prepay");
     let _ = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    server.pay("TRACE-1").expect("the user pays");
     client.send(query("TRACE-1")).await.expect("query");
     {
         use wechatpay::v3::refund::domestic::refunds::post::{Amount, Request};
@@ -116,9 +117,9 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
             .unwrap();
         client.send(refund).await.expect("refund");
     }
-    let mut payload = server::sample_transaction("TRACE-1");
+    let mut payload = fixtures::sample_transaction("TRACE-1");
     payload["attach"] = ATTACH.into();
-    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::None);
+    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
     let notifications = client.notifications().unwrap();
     notifications.process(&headers, &body, |_| async { Ok::<_, std::io::Error>(()) }).await.expect("processed");
     {
@@ -132,7 +133,7 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
     for secret in [keys::APIV3_KEY, NAME, ID_NUMBER, ATTACH, "signature=\"", "WECHATPAY2-SHA256-RSA2048 mchid"] {
         assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
     }
-    for line in server::keys::pem("merchant_key.pem").lines().filter(|line| !line.starts_with("-----")) {
+    for line in fixtures::keys::pem("merchant_key.pem").lines().filter(|line| !line.starts_with("-----")) {
         assert!(!log.contains(line), "private key material in the log");
     }
     for request in server.requests() {
@@ -154,7 +155,7 @@ async fn a_deviating_answer_is_logged_once_per_operation_and_path() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
     for _ in 0..3 {
-        server.misbehave(server::Misbehaviour::SignedBody(
+        server.misbehave(wechatpay_sdk_sandbox::Misbehaviour::SignedBody(
             br#"{"out_trade_no": "LOGGED-ONCE", "amount": {"total": 100}}"#.to_vec(),
         ));
         let order = client.send(query("LOGGED-ONCE")).await.expect("decodes");
@@ -172,13 +173,13 @@ async fn a_deviating_answer_is_logged_once_per_operation_and_path() {
 async fn forged_notifications_are_logged_a_few_times_a_minute() {
     use axum::response::IntoResponse as _;
     let (captured, _guard) = capture("wechatpay=info");
-    let server = server::TestServer::start(server::ServerConfig::default()).await;
+    let server = wechatpay_sdk_sandbox::Sandbox::start(fixtures::config()).await.expect("sandbox starts");
     let keys = wechatpay::WechatpayKeys::with_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key());
     let notifications =
         wechatpay::Notifications::new(keys, apiv3_key()).key_refresher(|| async { Ok::<_, std::io::Error>(()) });
     for n in 0..60 {
-        let payload = server::sample_transaction(&format!("FORGED-{n}"));
-        let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::UnknownSerial);
+        let payload = fixtures::sample_transaction(&format!("FORGED-{n}"));
+        let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::UnknownSerial);
         let error = notifications.open(&headers, &body).await.expect_err("unknown serial");
         let _ = error.into_response();
     }
@@ -195,18 +196,18 @@ async fn forged_notifications_are_logged_a_few_times_a_minute() {
 async fn a_failover_is_logged_without_the_url() {
     use wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request;
     let (captured, _guard) = capture("wechatpay=debug");
-    let generic = || server::ServerConfig {
-        signer: server::Signer::PublicKey,
-        generic: Some(server::generic::specs()),
-        ..server::ServerConfig::default()
+    let generic = || wechatpay_sdk_sandbox::Config {
+        signer: wechatpay_sdk_sandbox::Signer::PublicKey,
+        answers: wechatpay_sdk_sandbox::Answers::Pages,
+        ..fixtures::config()
     };
-    let (primary, backup) = (server::TestServer::start(generic()).await, server::TestServer::start(generic()).await);
+    let (primary, backup) = (wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"), wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"));
     let client = builder(&primary)
         .backup_url(Some(&backup.base_url()))
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .build()
         .unwrap();
-    primary.misbehave(server::Misbehaviour::DropConnection);
+    primary.misbehave(wechatpay_sdk_sandbox::Misbehaviour::DropConnection);
 
     client.send(Request::builder().account_number("6214830000001234").build().unwrap()).await.expect("the backup answers");
 
@@ -234,8 +235,8 @@ async fn a_notification_for_an_unknown_merchant_is_logged_without_its_body() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify/1900009999", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let payload = server::sample_transaction("ORDER-X");
-    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::None);
+    let payload = fixtures::sample_transaction("ORDER-X");
+    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
     let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
 
     let http = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -12,7 +12,7 @@ try {
   process.stderr.write(`wechatpay-axios-plugin not importable (NODE_PATH=${process.env.NODE_PATH}): ${error.message}\n`);
   process.exit(77);
 }
-const { Rsa, Aes: { AesGcm }, Formatter } = peer;
+const { Rsa, Aes: { AesGcm }, Formatter, Wechatpay } = peer;
 
 const privateKey = (path) => Rsa.from(`file://${path}`, Rsa.KEY_TYPE_PRIVATE);
 const publicKey = (path) => Rsa.from(`file://${path}`, Rsa.KEY_TYPE_PUBLIC);
@@ -80,6 +80,25 @@ const ops = {
   rsa_decrypt: (r) => ({ plaintext: Rsa.decrypt(r.ciphertext, privateKey(r.private_key)) }),
   aes_encrypt: (r) => ({ ciphertext: AesGcm.encrypt(r.plaintext, r.key, r.nonce, r.associated_data) }),
   aes_decrypt: (r) => ({ plaintext: AesGcm.decrypt(r.ciphertext, r.key, r.nonce, r.associated_data) }),
+
+  // A request to a live server (the sandbox) through the peer's own client: signed by it, its
+  // answer verified by it with the WeChat Pay public key (a bad signature throws).
+  call: async (r) => {
+    const wxpay = new Wechatpay({
+      mchid: r.mchid,
+      serial: r.serial,
+      privateKey: privateKey(r.private_key),
+      certs: { [r.public_key_id]: publicKey(r.public_key) },
+      baseURL: r.base_url,
+    });
+    try {
+      const answer = await wxpay.client.request(r.path, r.method.toLowerCase(), r.body);
+      return { status: answer.status, body: answer.data };
+    } catch (error) {
+      if (error.response) return { status: error.response.status, body: error.response.data };
+      throw error;
+    }
+  },
 };
 
 const chunks = [];
@@ -88,5 +107,8 @@ process.stdin.on('end', () => {
   const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   const op = ops[request.op];
   if (!op) throw new Error(`unknown op ${request.op}`);
-  process.stdout.write(JSON.stringify(op(request)));
+  Promise.resolve(op(request)).then(
+    (answer) => process.stdout.write(JSON.stringify(answer)),
+    (error) => { process.stderr.write(`${error.stack || error}\n`); process.exit(1); },
+  );
 });

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use wechatpay::{Client, Error, VerifyError};
 
-use crate::server::keys;
-use crate::server::{CertChoice, Misbehaviour, ServerConfig, Signer, TestServer};
+use crate::fixtures::keys;
+use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer};
 use crate::support::*;
 
 const CERTIFICATES: &str = "/v3/certificates";
@@ -30,7 +30,7 @@ fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
 
 #[tokio::test]
 async fn certificates_are_downloaded_before_the_first_request_and_shared() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     assert!(client.wechatpay_keys().certificate_serials().is_empty(), "building never contacts the server");
 
@@ -46,7 +46,7 @@ async fn certificates_are_downloaded_before_the_first_request_and_shared() {
 
 #[tokio::test]
 async fn an_unknown_serial_triggers_a_refresh_that_picks_up_the_new_certificate() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.send(query("ROTATE-1")).await.unwrap();
 
@@ -66,13 +66,13 @@ async fn an_unknown_serial_triggers_a_refresh_that_picks_up_the_new_certificate(
 
 #[tokio::test]
 async fn a_public_key_client_never_calls_the_certificates_endpoint() {
-    let server = TestServer::start(ServerConfig {
+    let server = Sandbox::start(Config {
         signer: Signer::PublicKey,
         certificates: Vec::new(),
         certificates_available: false,
-        ..ServerConfig::default()
+        ..crate::fixtures::config()
     })
-    .await;
+    .await.expect("sandbox starts");
     let client = public_key_client(&server);
 
     client.send(query("PUBKEY-1")).await.unwrap();
@@ -88,11 +88,11 @@ async fn a_public_key_client_never_calls_the_certificates_endpoint() {
 
 #[tokio::test]
 async fn expired_certificates_are_ignored() {
-    let server = TestServer::start(ServerConfig {
+    let server = Sandbox::start(Config {
         certificates: vec![CertChoice::Expired, CertChoice::Platform],
-        ..ServerConfig::default()
+        ..crate::fixtures::config()
     })
-    .await;
+    .await.expect("sandbox starts");
     let client = certificate_client(&server);
 
     let serials = client.refresh_certificates().await.expect("download");
@@ -112,7 +112,7 @@ async fn expired_certificates_are_ignored() {
 #[tokio::test]
 async fn during_a_switchover_answers_signed_by_either_kind_verify() {
     let server =
-        TestServer::start(ServerConfig { certificates_available: false, ..ServerConfig::default() }).await;
+        Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = builder(&server)
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .platform_certificates([platform_certificate("platform_cert.pem")])
@@ -137,7 +137,7 @@ async fn during_a_switchover_answers_signed_by_either_kind_verify() {
 #[tokio::test]
 async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
     let server =
-        TestServer::start(ServerConfig { certificates_available: false, ..ServerConfig::default() }).await;
+        Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client: Client = certificate_client(&server);
 
     let error = client.refresh_certificates().await.expect_err("404");
@@ -159,7 +159,7 @@ async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
 
 #[tokio::test]
 async fn without_any_wechatpay_key_nothing_is_sent() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server).build().unwrap();
 
     let error = client.send(profit_sharing()).await.expect_err("nothing to encrypt or verify with");
@@ -187,7 +187,7 @@ async fn sensitive_fields_for_a_key_the_client_does_not_hold_are_a_clear_error()
 
 #[tokio::test]
 async fn sensitive_fields_use_a_downloaded_certificate() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
 
     client.send(profit_sharing()).await.expect("encrypted with the platform certificate");
@@ -199,11 +199,11 @@ async fn sensitive_fields_use_a_downloaded_certificate() {
 
 #[tokio::test]
 async fn a_request_naming_its_key_is_encrypted_with_that_key() {
-    let server = TestServer::start(ServerConfig {
+    let server = Sandbox::start(Config {
         certificates: vec![CertChoice::Platform, CertChoice::Platform2],
-        ..ServerConfig::default()
+        ..crate::fixtures::config()
     })
-    .await;
+    .await.expect("sandbox starts");
     let client = certificate_client(&server);
     let mut request = profit_sharing();
     request.wechatpay_serial = Some(keys::PLATFORM2_SERIAL.to_owned());
@@ -217,7 +217,7 @@ async fn a_request_naming_its_key_is_encrypted_with_that_key() {
 
 #[tokio::test]
 async fn certificates_are_refreshed_once_the_interval_has_passed() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server)
         .apiv3_key(apiv3_key())
         .certificate_refresh_interval(std::time::Duration::from_secs(1))
@@ -240,7 +240,7 @@ async fn certificates_are_refreshed_once_the_interval_has_passed() {
 
 #[tokio::test]
 async fn notifications_share_the_clients_keys_and_refresh_through_it() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     let notifications = client.notifications().expect("the APIv3 key is configured");
     client.send(query("NOTIFY-1")).await.unwrap();
@@ -248,8 +248,8 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     let (headers, body) = server.notification(
         "TRANSACTION.SUCCESS",
         "encrypt-resource",
-        &crate::server::sample_transaction("NOTIFY-1"),
-        crate::server::Tamper::None,
+        &crate::fixtures::sample_transaction("NOTIFY-1"),
+        wechatpay_sdk_sandbox::Tamper::None,
     );
     notifications.open(&headers, &body).await.expect("verified with the downloaded certificate");
 
@@ -259,8 +259,8 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     let (headers, body) = server.notification(
         "TRANSACTION.SUCCESS",
         "encrypt-resource",
-        &crate::server::sample_transaction("NOTIFY-2"),
-        crate::server::Tamper::None,
+        &crate::fixtures::sample_transaction("NOTIFY-2"),
+        wechatpay_sdk_sandbox::Tamper::None,
     );
     notifications.open(&headers, &body).await.expect("verified after the client's refresh");
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 2);
@@ -269,7 +269,7 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
 
 /// A client on certificates refreshed every 300 ms, after its first download, once the next
 /// download is due and the server has started answering downloads `slow`ly.
-async fn due_for_a_slow_refresh(server: &TestServer, slow: Duration) -> Client {
+async fn due_for_a_slow_refresh(server: &Sandbox, slow: Duration) -> Client {
     let client = builder(server)
         .apiv3_key(apiv3_key())
         .certificate_refresh_interval(Duration::from_millis(300))
@@ -283,7 +283,7 @@ async fn due_for_a_slow_refresh(server: &TestServer, slow: Duration) -> Client {
 
 #[tokio::test]
 async fn a_hanging_certificate_refresh_does_not_hold_requests_that_have_a_usable_key() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = due_for_a_slow_refresh(&server, Duration::from_secs(4)).await;
 
     let started = Instant::now();
@@ -297,11 +297,11 @@ async fn a_hanging_certificate_refresh_does_not_hold_requests_that_have_a_usable
 
 #[tokio::test]
 async fn a_certificate_withdrawn_from_the_list_is_no_longer_trusted_after_a_refresh() {
-    let server = TestServer::start(ServerConfig {
+    let server = Sandbox::start(Config {
         certificates: vec![CertChoice::Platform, CertChoice::Platform2],
-        ..ServerConfig::default()
+        ..crate::fixtures::config()
     })
-    .await;
+    .await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     assert_eq!(client.wechatpay_keys().certificate_serials().len(), 2);
@@ -321,12 +321,12 @@ async fn a_certificate_withdrawn_from_the_list_is_no_longer_trusted_after_a_refr
 
 #[tokio::test]
 async fn configured_certificates_survive_a_refresh_that_does_not_list_them() {
-    let server = TestServer::start(ServerConfig {
+    let server = Sandbox::start(Config {
         certificates: vec![CertChoice::Platform2],
         signer: Signer::Platform2,
-        ..ServerConfig::default()
+        ..crate::fixtures::config()
     })
-    .await;
+    .await.expect("sandbox starts");
     let client = builder(&server)
         .platform_certificates([platform_certificate("platform_cert.pem")])
         .apiv3_key(apiv3_key())
@@ -345,7 +345,7 @@ async fn configured_certificates_survive_a_refresh_that_does_not_list_them() {
 
 #[tokio::test]
 async fn a_forged_certificate_list_is_rejected_before_it_is_parsed() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     server.misbehave_on(CERTIFICATES, Some(Misbehaviour::ForgedBody(br#"{"data":"not a list"}"#.to_vec())));
 
@@ -358,7 +358,7 @@ async fn a_forged_certificate_list_is_rejected_before_it_is_parsed() {
 
 #[tokio::test]
 async fn a_forged_certificate_list_signed_by_a_known_serial_is_rejected_before_it_is_parsed() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     server.misbehave_on(CERTIFICATES, Some(Misbehaviour::ForgedBody(br#"{"data":[{"serial_no":1}]}"#.to_vec())));
@@ -371,7 +371,7 @@ async fn a_forged_certificate_list_signed_by_a_known_serial_is_rejected_before_i
 
 #[tokio::test]
 async fn concurrent_first_requests_share_one_certificate_download() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     let requests = (0..8).map(|n| {
         let client = client.clone();
@@ -385,7 +385,7 @@ async fn concurrent_first_requests_share_one_certificate_download() {
 
 #[tokio::test]
 async fn without_any_usable_key_a_request_waits_for_the_download_at_most_its_timeout() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server).apiv3_key(apiv3_key()).timeout(Duration::from_millis(700)).build().unwrap();
     server.misbehave_on(CERTIFICATES, Some(Misbehaviour::Slow(Duration::from_secs(10))));
 
@@ -399,7 +399,7 @@ async fn without_any_usable_key_a_request_waits_for_the_download_at_most_its_tim
 
 #[tokio::test]
 async fn a_serial_that_cannot_be_a_certificate_never_triggers_a_download() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     server.set_signer(Signer::PublicKey);
@@ -412,7 +412,7 @@ async fn a_serial_that_cannot_be_a_certificate_never_triggers_a_download() {
 
 #[tokio::test]
 async fn a_download_answered_before_a_rotation_does_not_use_up_the_new_serials_refresh() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     // The next periodic download is answered with the old list, and arrives late.
     let client = due_for_a_slow_refresh(&server, Duration::from_millis(800)).await;
     client.send(query("STALE-2")).await.unwrap();

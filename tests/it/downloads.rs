@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use wechatpay::{BillFile, Client, Error};
 
-use crate::server::keys;
-use crate::server::Misbehaviour;
+use crate::fixtures::keys;
+use wechatpay_sdk_sandbox::Misbehaviour;
 use crate::support::*;
 
 const DOWNLOAD: &str = "/v3/billdownload/file";
@@ -115,7 +115,7 @@ async fn bills_are_refused_from_plain_http_wechat_pay_and_from_other_hosts_by_de
         assert!(matches!(error, Error::DownloadOrigin { .. }), "{url}: {error:?}");
     }
     let own = client.download_bill(BillFile::new(format!("{}v3/billdownload/file?token=x", server.base_url()), "SHA1", "00"));
-    assert!(matches!(own.await, Err(Error::DownloadOrigin { .. })), "the test server is not WeChat Pay");
+    assert!(matches!(own.await, Err(Error::DownloadOrigin { .. })), "the sandbox is not WeChat Pay");
     assert!(server.requests().is_empty());
 }
 

@@ -1,12 +1,12 @@
-//! Every operation the crate holds goes through the client to the test server, which answers
-//! each from the IR of `specs/` (`tests/server/generic.rs`): the request is built from JSON by the
+//! Every operation the crate holds goes through the client to the sandbox, which answers
+//! each from the IR of `specs/` (`wechatpay_sdk_sandbox::pages`): the request is built from JSON by the
 //! registry into the typed `Request`, signed, its sensitive fields encrypted, checked field by
 //! field by the server, and the signed answer decoded into the typed response. Every notification
 //! type goes the other way: sealed by the server, opened and typed by `Notifications`.
 
 use serde_json::Value;
-use crate::server::generic;
-use crate::server::{ServerConfig, Signer, Tamper, TestServer};
+use wechatpay_sdk_sandbox::pages as generic;
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
 use crate::support::{apiv3_key, public_key_client};
 use wechatpay::notify::Notifications;
 use wechatpay::webhook::Event;
@@ -33,7 +33,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_round_trips_through_the_client() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
     let operations = wechatpay::registry::operations();
     assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
@@ -70,7 +70,7 @@ async fn every_operation_round_trips_through_the_client() {
             // Every request names the key the client verifies with, so that WeChat Pay signs the
             // answer with it (a merchant switching to the public key).
             let serial = sent.headers.get("Wechatpay-Serial").and_then(|value| value.to_str().ok());
-            if serial != Some(crate::server::keys::PUBLIC_KEY_ID) {
+            if serial != Some(crate::fixtures::keys::PUBLIC_KEY_ID) {
                 return Err(format!("Wechatpay-Serial is {serial:?}"));
             }
             for (path, plaintext) in &sent.decrypted {
@@ -115,8 +115,8 @@ fn base64_of(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_notification_type_is_opened_and_typed() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
-    let keys = wechatpay::WechatpayKeys::with_public_key(crate::server::keys::PUBLIC_KEY_ID, crate::support::wechatpay_public_key());
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let keys = wechatpay::WechatpayKeys::with_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, crate::support::wechatpay_public_key());
     let notifications = Notifications::new(keys, apiv3_key());
     let infos = wechatpay::registry::notifications();
     assert!(!infos.is_empty());
@@ -147,15 +147,15 @@ async fn every_notification_type_is_opened_and_typed() {
     assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// A paged operation's pages are walked: the test server answers each page with one item and
+/// A paged operation's pages are walked: the sandbox answers each page with one item and
 /// `total_count` 7, so a page size of 1 takes 7 requests, at offsets 0 to 6.
 #[tokio::test]
 async fn pages_are_walked_until_total_count() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    let request = Request::builder().offset(0).limit(1).stock_creator_mchid(crate::server::keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder().offset(0).limit(1).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 
@@ -178,9 +178,9 @@ async fn pages_are_walked_until_total_count() {
 async fn a_short_page_ends_the_walk() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    let request = Request::builder().offset(0).limit(10).stock_creator_mchid(crate::server::keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder().offset(0).limit(10).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use wechatpay::{Client, Error, RetryPolicy};
 
-use crate::server::keys;
-use crate::server::{Misbehaviour, TestServer};
+use crate::fixtures::keys;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
 
 fn prepay() -> wechatpay::v3::pay::transactions::native::post::Request {
@@ -24,8 +24,8 @@ fn prepay() -> wechatpay::v3::pay::transactions::native::post::Request {
 }
 
 struct Pair {
-    primary: TestServer,
-    backup: TestServer,
+    primary: Sandbox,
+    backup: Sandbox,
 }
 
 async fn pair() -> Pair {

@@ -1,4 +1,4 @@
-//! Fault injection: the test server answers a refund (a `POST` that moves money) in each way a
+//! Fault injection: the sandbox answers a refund (a `POST` that moves money) in each way a
 //! network or a server can fail. Each fault is its own typed error, [`Error::outcome_unknown`] says
 //! whether the refund may have happened, and the refund is never sent twice.
 
@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::StatusCode;
 use wechatpay::{Client, Error, RetryPolicy, VerifyError};
 
-use crate::server::{Misbehaviour, TestServer};
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
 
 const REFUNDS: &str = "/v3/refund/domestic/refunds";
@@ -25,8 +25,8 @@ fn refund() -> wechatpay::v3::refund::domestic::refunds::post::Request {
 
 /// A primary server misbehaving once and a healthy backup, and a client that may fail over.
 struct Faulty {
-    primary: TestServer,
-    backup: TestServer,
+    primary: Sandbox,
+    backup: Sandbox,
     client: Client,
 }
 
@@ -35,7 +35,7 @@ async fn faulty(misbehaviour: Misbehaviour) -> Faulty {
     let backup = public_key_server().await;
     let client = builder(&primary)
         .backup_url(Some(&backup.base_url()))
-        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .timeout(Duration::from_millis(800))
         .build()
         .unwrap();
@@ -152,9 +152,9 @@ async fn a_refund_that_never_connects_has_a_known_outcome() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         listener.local_addr().unwrap()
     };
-    let client = Client::builder(crate::server::keys::MERCHANT_ID, crate::server::keys::MERCHANT_SERIAL, merchant_key())
+    let client = Client::builder(crate::fixtures::keys::MERCHANT_ID, crate::fixtures::keys::MERCHANT_SERIAL, merchant_key())
         .base_url(format!("http://{closed}/"))
-        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .retry(RetryPolicy::never())
         .build()
         .unwrap();
@@ -166,7 +166,7 @@ async fn a_refund_that_never_connects_has_a_known_outcome() {
 async fn a_refund_answered_with_an_oversized_body_has_an_unknown_outcome() {
     let primary = public_key_server().await;
     let client = builder(&primary)
-        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .max_body_size(64 * 1024)
         .build()
         .unwrap();
@@ -186,7 +186,7 @@ async fn a_refund_answered_with_an_oversized_body_has_an_unknown_outcome() {
 async fn an_http_client_that_follows_redirects_gets_its_answer_refused() {
     let server = public_key_server().await;
     let client = builder(&server)
-        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .http_client(reqwest::Client::new())
         .build()
         .unwrap();

@@ -15,8 +15,9 @@ use wechatpay::notify::redis::{RedisReplayGuard, DEFAULT_KEY_PREFIX};
 use wechatpay::notify::{NotifyError, ProcessError, Processed, SharedReplayGuard, Storage};
 use wechatpay::{ApiV3Key, Notifications, PlatformCertificate, WechatpayKeys};
 
-use crate::server::keys::{pem, APIV3_KEY};
-use crate::server::{sample_transaction, ServerConfig, Tamper, TestServer};
+use crate::fixtures::keys::{pem, APIV3_KEY};
+use wechatpay_sdk_sandbox::{Sandbox, Tamper};
+use crate::fixtures::sample_transaction;
 use crate::services::{self, Kind, Server};
 
 /// A notification as delivered: signed headers and body.
@@ -64,7 +65,7 @@ fn unique_id() -> String {
     format!("EV-GUARD-{}", wechatpay::keys::nonce())
 }
 
-fn delivery(server: &TestServer, id: &str) -> Delivery {
+fn delivery(server: &Sandbox, id: &str) -> Delivery {
     server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &sample_transaction(id), Tamper::Id(id.to_owned()))
 }
 
@@ -151,7 +152,7 @@ on_both!(
 
 async fn concurrent_deliveries_to_two_instances_are_handled_once(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let (first, second) = two_instances(kind, &url, LIMITS).await;
     let instances = [first, second];
     let ids: Vec<String> = (0..30).map(|_| unique_id()).collect();
@@ -175,7 +176,7 @@ async fn concurrent_deliveries_to_two_instances_are_handled_once(kind: Kind) {
 
 async fn a_handler_that_outlives_its_lease_loses_its_claim_and_its_late_commit_does_nothing(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let limits = Limits { lease: Duration::from_secs(1), ..LIMITS };
     let (first, second) = two_instances(kind, &url, limits).await;
     let (headers, body) = delivery(&server, &unique_id());
@@ -195,7 +196,7 @@ async fn a_handler_that_outlives_its_lease_loses_its_claim_and_its_late_commit_d
 
 async fn a_release_lets_the_next_delivery_run(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let (first, second) = two_instances(kind, &url, LIMITS).await;
     let (headers, body) = delivery(&server, &unique_id());
     let runs = AtomicUsize::new(0);
@@ -223,7 +224,7 @@ async fn a_release_lets_the_next_delivery_run(kind: Kind) {
 
 async fn an_abandoned_claim_is_released(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     // A lease far longer than the test: only the release can free the id.
     let limits = Limits { lease: Duration::from_secs(600), ..LIMITS };
     let (first, second) = two_instances(kind, &url, limits).await;
@@ -246,7 +247,7 @@ async fn an_abandoned_claim_is_released(kind: Kind) {
 
 async fn expired_handled_ids_are_purged(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let limits = Limits { ttl: Duration::from_secs(1), ..LIMITS };
     let notifications = instance(kind, &url, limits).await;
     let id = unique_id();
@@ -288,7 +289,7 @@ async fn rows(url: &str, id: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_purges_expired_ids_after_a_claim() {
     let Some(url) = services::shared(Kind::Postgres) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let pool = PostgresReplayGuard::connect(&url).await.unwrap().storage().pool().clone();
     let guard = SharedReplayGuard::new(PostgresStorage::new(pool).purge_every(Duration::ZERO));
     guard.migrate().await.unwrap();
@@ -340,7 +341,7 @@ async fn hold_up(kind: Kind, url: &str, pause: Duration) -> Option<tokio_postgre
 async fn a_slow_server_is_answered_503_and_nothing_is_handled_meanwhile(kind: Kind) {
     // A server of its own: the others' tests must not wait for it.
     let Some(storage) = Server::start(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let limits = Limits { lease: Duration::from_secs(1), timeout: Duration::from_millis(300), ..LIMITS };
     let notifications = instance(kind, storage.url(), limits).await;
     let delivery = delivery(&server, &unique_id());
@@ -365,7 +366,7 @@ async fn a_slow_server_is_answered_503_and_nothing_is_handled_meanwhile(kind: Ki
 
 async fn a_server_killed_mid_run_and_restarted_loses_no_notification_and_handles_none_twice(kind: Kind) {
     let Some(storage) = Server::start(kind) else { return };
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let limits = Limits { lease: Duration::from_secs(2), timeout: Duration::from_millis(500), ..LIMITS };
     let (first, second) = two_instances(kind, storage.url(), limits).await;
     let instances = [first, second];

@@ -1,10 +1,10 @@
-//! The end-to-end tests against the WeChat Pay protocol server on 127.0.0.1 (`tests/server/`), in one
-//! binary so that the server, axum, reqwest and rsa are compiled and linked once. Each module is one
+//! The end-to-end tests against the sandbox (`wechatpay-sdk-sandbox`) on 127.0.0.1, in one
+//! binary so that the sandbox, axum, reqwest and rsa are compiled and linked once. Each module is one
 //! subject; the tracing tests live apart (`tests/transport_tracing.rs`: tracing caches per call site
 //! whether anyone listens, which races with tests on other threads).
 
-#[path = "../server/mod.rs"]
-mod server;
+#[path = "../fixtures/mod.rs"]
+mod fixtures;
 // The Redis and PostgreSQL servers of the replay-guard tests.
 #[cfg(all(feature = "redis", feature = "postgres"))]
 #[path = "../services/mod.rs"]
@@ -17,7 +17,7 @@ mod generated_elsewhere;
 mod failover;
 mod notify;
 mod operations;
-mod server_selftest;
+mod payments;
 mod verification;
 mod downloads;
 mod faults;

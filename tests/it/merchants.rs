@@ -11,17 +11,18 @@ use wechatpay::notify::axum::merchant_router;
 use wechatpay::notify::{InMemoryReplayGuard, Notification};
 use wechatpay::{ApiV3Key, Client, ClientBuilder, PublicKey};
 
-use crate::server::keys::{self, pem};
-use crate::server::{sample_transaction, ServerConfig, Signer, Tamper, TestServer};
+use crate::fixtures::keys::{self, pem};
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
+use crate::fixtures::sample_transaction;
 use crate::support::merchant_key;
 
 const MERCHANT_A: &str = "1900000109";
 const MERCHANT_B: &str = "1900000110";
-/// Merchant B's APIv3 key: the one the test server seals `Tamper::WrongApiV3Key` notifications with.
+/// Merchant B's APIv3 key: the one the sandbox seals `Tamper::WrongApiV3Key` notifications with.
 const APIV3_KEY_B: &str = "0123456789abcdefghijklmnopqrstuv";
 
 /// A merchant on the WeChat Pay public key (no certificate downloads) with its own APIv3 key.
-fn merchant(server: &TestServer, mchid: &str, apiv3_key: &str) -> ClientBuilder {
+fn merchant(server: &Sandbox, mchid: &str, apiv3_key: &str) -> ClientBuilder {
     Client::builder(mchid, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, PublicKey::from_pem(&pem("wechatpay_pub_key.pem")).unwrap())
@@ -48,8 +49,8 @@ async fn serve(merchants: Merchants) -> (String, Arc<Mutex<Vec<(String, String)>
     (url, seen)
 }
 
-async fn public_key_server() -> TestServer {
-    TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await
+async fn public_key_server() -> Sandbox {
+    Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts")
 }
 
 #[tokio::test]
@@ -64,7 +65,7 @@ async fn each_merchant_is_verified_and_decrypted_with_its_own_keys() {
         let url = format!("{url}/{mchid}");
         let server = &server;
         let payload = &payload;
-        async move { server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", payload, tamper).await }
+        async move { server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", payload, tamper).await.expect("delivered") }
     };
 
     assert_eq!(deliver(MERCHANT_A, Tamper::Id("EV-FOR-A".into())).await.0, 204);
@@ -90,7 +91,7 @@ async fn a_notification_for_an_unknown_merchant_is_refused() {
         let (url, server) = (format!("{url}/{mchid}"), &server);
         async move {
             let payload = sample_transaction("ORDER-UNKNOWN");
-            server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None).await
+            server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None).await.expect("delivered")
         }
     };
 
@@ -120,7 +121,7 @@ async fn a_shared_replay_guard_keeps_each_merchants_ids_apart() {
             let payload = sample_transaction("ORDER-SAME-ID");
             server
                 .deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Id("EV-SAME".into()))
-                .await
+                .await.expect("delivered")
                 .0
         }
     };

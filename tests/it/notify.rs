@@ -1,4 +1,4 @@
-//! Notifications as WeChat Pay delivers them, made by the test server (`tests/server/`): verified,
+//! Notifications as WeChat Pay delivers them, made by the sandbox (`wechatpay-sdk-sandbox`): verified,
 //! decrypted, typed, rejected when spoiled, and processed once per id.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,10 +13,11 @@ use wechatpay::webhook::v3::{refund_success, transaction_success};
 use wechatpay::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
 use wechatpay::Notifications;
 
-use crate::server::keys::{
+use crate::fixtures::keys::{
     pem, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM2_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID, UNKNOWN_SERIAL,
 };
-use crate::server::{sample_refund, sample_transaction, CertChoice, ServerConfig, Signer, Tamper, TestServer};
+use wechatpay_sdk_sandbox::{CertChoice, Sandbox, Signer, Tamper};
+use crate::fixtures::{sample_refund, sample_transaction};
 
 const RESOURCE: &str = "encrypt-resource";
 
@@ -32,12 +33,12 @@ fn notifications() -> Notifications {
     Notifications::new(wechatpay_keys(), ApiV3Key::new(APIV3_KEY).unwrap())
 }
 
-async fn start() -> TestServer {
-    TestServer::start(ServerConfig::default()).await
+async fn start() -> Sandbox {
+    Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts")
 }
 
 /// Headers signed as WeChat Pay signs, with the public key's private half from the fixtures: for bodies
-/// the test server does not make (other algorithms, non-JSON, extreme timestamps).
+/// the sandbox does not make (other algorithms, non-JSON, extreme timestamps).
 fn sign_as_wechatpay(body: &[u8], timestamp: &str) -> HeaderMap {
     let signer = MerchantKey::from_pem(&pem("wechatpay_pub_key_private.pem")).unwrap();
     let nonce = wechatpay::keys::nonce();
@@ -671,12 +672,12 @@ mod over_http {
         let payload = sample_transaction("ORDER-HTTP");
         let id = || Tamper::Id("EV-HTTP-1".into());
 
-        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await;
+        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
         assert_eq!((status, body.as_str()), (204, ""));
         assert_eq!(seen.recv().await.unwrap(), "ORDER-HTTP 100");
 
         // A duplicate: success again, not processed.
-        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await;
+        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
         assert_eq!(status, 204);
 
         // Spoiled deliveries: failure statuses with the documented body, nothing processed.
@@ -689,7 +690,7 @@ mod over_http {
             (Tamper::Ciphertext, 400),
             (Tamper::WrongApiV3Key, 400),
         ] {
-            let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, tamper.clone()).await;
+            let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, tamper.clone()).await.expect("delivered");
             assert_eq!(status, expected, "{tamper:?}: {body}");
             let message = fail_message(&body);
             assert!(!message.contains(APIV3_KEY) && !message.contains("oUpF8u"), "{message}");
@@ -699,11 +700,11 @@ mod over_http {
         fail.store(true, Ordering::SeqCst);
         let retry = || Tamper::Id("EV-HTTP-2".into());
         let payload = sample_transaction("ORDER-HTTP-RETRY");
-        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await;
+        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
         assert_eq!(status, 500);
         assert_eq!(fail_message(&body), "processing failed");
         fail.store(false, Ordering::SeqCst);
-        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await;
+        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
         assert_eq!(status, 204);
         assert_eq!(seen.recv().await.unwrap(), "ORDER-HTTP-RETRY 100");
 
@@ -718,12 +719,12 @@ mod over_http {
         let (url, mut seen) = app(notifications(), Arc::default()).await;
 
         let (status, _) =
-            server.deliver(&url, "REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-HTTP"), Tamper::None).await;
+            server.deliver(&url, "REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-HTTP"), Tamper::None).await.expect("delivered");
         assert_eq!(status, 204);
         let refund = seen.recv().await.unwrap();
         assert!(refund.starts_with("other RefundSuccess(") && refund.contains("REFUND-HTTP"), "{refund}");
 
-        let (status, _) = server.deliver(&url, "MARKETING.NEW", RESOURCE, &json!({ "k": "v" }), Tamper::None).await;
+        let (status, _) = server.deliver(&url, "MARKETING.NEW", RESOURCE, &json!({ "k": "v" }), Tamper::None).await.expect("delivered");
         assert_eq!(status, 204);
         let unknown = seen.recv().await.unwrap();
         assert!(unknown.contains("MARKETING.NEW") && unknown.contains("\"k\""), "{unknown}");

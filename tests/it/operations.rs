@@ -1,4 +1,4 @@
-//! The operations end to end, as a merchant calls them: signed requests the test server accepts,
+//! The operations end to end, as a merchant calls them: signed requests the sandbox accepts,
 //! verified and typed answers.
 
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -10,8 +10,8 @@ use wechatpay::runtime::{Encrypted, File};
 use wechatpay::{BillFile, Client, Error};
 
 use base64::Engine as _;
-use crate::server::keys::{self, pem};
-use crate::server::{ServerConfig, TestServer};
+use crate::fixtures::keys::{self, pem};
+use wechatpay_sdk_sandbox::Sandbox;
 use crate::support::*;
 
 const APPID: &str = "wxd678efh567hg6787";
@@ -302,7 +302,7 @@ async fn not_found_maps_to_an_api_error_with_code_message_and_request_id() {
     let client = public_key_client(&server);
     use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let request = Request::builder()
-        .transaction_id(format!("{}4200", crate::server::MISSING_RESOURCE_PREFIX))
+        .transaction_id(format!("{}4200", wechatpay_sdk_sandbox::MISSING_RESOURCE_PREFIX))
         .mchid(keys::MERCHANT_ID)
         .build()
         .unwrap();
@@ -327,7 +327,7 @@ async fn an_order_wechat_pay_never_saw_is_order_not_exist() {
     use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let out_trade_no = format!("{}1217752501", crate::server::UNKNOWN_ORDER_PREFIX);
+    let out_trade_no = format!("{}1217752501", wechatpay_sdk_sandbox::UNKNOWN_ORDER_PREFIX);
     let request = Request::builder().out_trade_no(out_trade_no).mchid(keys::MERCHANT_ID).build().unwrap();
 
     let error = client.send(request).await.expect_err("404");
@@ -466,7 +466,7 @@ async fn payer_identity_of_a_prepay_is_encrypted() {
 
 #[tokio::test]
 async fn debug_output_has_no_key_material() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server)
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .apiv3_key(apiv3_key())
@@ -625,8 +625,8 @@ async fn a_base_uri_outside_wechatpay_and_the_clients_hosts_is_refused_before_se
     }
     // The same through the registry's JSON, where `base_uri` is any string a caller passes on.
     let info = wechatpay::registry::find("GET", "/v3/global/refund/recharge-balance").expect("documented");
-    let op = crate::server::generic::find(crate::server::generic::api(), "GET", info.path).expect("documented");
-    let fields = crate::server::generic::request_json(op, "http://attacker.example/");
+    let op = wechatpay_sdk_sandbox::pages::find(wechatpay_sdk_sandbox::pages::api(), "GET", info.path).expect("documented");
+    let fields = wechatpay_sdk_sandbox::pages::request_json(op, "http://attacker.example/");
     let request = info.request_from_json(fields).expect("builds");
     let error = client.send_erased(request).await.expect_err("refused");
     assert!(matches!(&error, Error::BaseUri { origin } if origin == "http://attacker.example"), "{error:?}");
@@ -692,7 +692,7 @@ async fn the_authorization_of_a_prepared_request_is_sensitive_and_not_in_its_deb
 async fn api_calls_do_not_follow_redirects() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    server.misbehave(crate::server::Misbehaviour::Redirect(format!("/v3/pay/transactions/out-trade-no/{ORDER}?mchid=1900000109")));
+    server.misbehave(wechatpay_sdk_sandbox::Misbehaviour::Redirect(format!("/v3/pay/transactions/out-trade-no/{ORDER}?mchid=1900000109")));
 
     let error = client.send(query("REDIRECTED")).await.expect_err("a redirect is not an answer");
 
@@ -725,7 +725,7 @@ async fn the_client_fills_the_merchant_id_left_unset_and_keeps_one_set() {
 /// the defaulted field is named; a value of the wrong kind is an error naming its JSON path.
 #[tokio::test]
 async fn an_answer_off_the_documented_shape_decodes_leniently_through_the_client() {
-    use crate::server::Misbehaviour;
+    use wechatpay_sdk_sandbox::Misbehaviour;
     use wechatpay::types::TradeState;
 
     let server = public_key_server().await;

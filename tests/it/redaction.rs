@@ -6,8 +6,9 @@ use wechatpay::notify::Notifications;
 use wechatpay::runtime::Sensitive;
 use wechatpay::{ApiV3Key, Error, MerchantKey};
 
-use crate::server::keys::{self, pem};
-use crate::server::{sample_transaction, Misbehaviour, ServerConfig, Tamper, TestServer};
+use crate::fixtures::keys::{self, pem};
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox, Tamper};
+use crate::fixtures::sample_transaction;
 use crate::support::*;
 
 const NAME: &str = "张三丰";
@@ -52,7 +53,7 @@ fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
         .unwrap()
 }
 
-fn signatures(server: &TestServer) -> Vec<String> {
+fn signatures(server: &Sandbox) -> Vec<String> {
     server
         .requests()
         .iter()
@@ -64,7 +65,7 @@ fn signatures(server: &TestServer) -> Vec<String> {
 
 #[tokio::test]
 async fn keys_clients_builders_and_handlers_print_no_secret() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let merchant = MerchantKey::from_pem(&pem("merchant_key.pem")).unwrap();
     let apiv3 = ApiV3Key::new(keys::APIV3_KEY).unwrap();
     let builder = builder(&server)
@@ -128,7 +129,7 @@ async fn errors_met_on_the_way_print_no_secret() {
 
 #[tokio::test]
 async fn notifications_and_their_errors_print_no_decrypted_payload() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     let notifications = client.notifications().unwrap();

@@ -1,5 +1,5 @@
 //! Shared set-up of the transport tests: clients configured the way a merchant would, pointed
-//! at the in-process test server (`tests/server/`).
+//! at the in-process test server (`wechatpay-sdk-sandbox`).
 
 // The tracing test binary uses part of this module.
 #![allow(dead_code)]
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use wechatpay::{ApiV3Key, Client, ClientBuilder, MerchantKey, PlatformCertificate, PublicKey};
 
-use crate::server::keys::{self, pem};
-use crate::server::{RecordedRequest, ServerConfig, Signer, TestServer};
+use crate::fixtures::keys::{self, pem};
+use wechatpay_sdk_sandbox::{Config, RecordedRequest, Sandbox, Signer};
 
 pub fn merchant_key() -> MerchantKey {
     MerchantKey::from_pem(&pem("merchant_key.pem")).expect("merchant_key.pem")
@@ -29,7 +29,7 @@ pub fn apiv3_key() -> ApiV3Key {
 
 /// The merchant's builder against `server`, with no WeChat Pay key yet and no backup host; bills
 /// may be downloaded from the server (plain http on 127.0.0.1, allowed explicitly).
-pub fn builder(server: &TestServer) -> ClientBuilder {
+pub fn builder(server: &Sandbox) -> ClientBuilder {
     Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())
         .timeout(Duration::from_secs(10))
@@ -37,22 +37,22 @@ pub fn builder(server: &TestServer) -> ClientBuilder {
 }
 
 /// A merchant on the WeChat Pay public key (no APIv3 key, so no certificates ever).
-pub fn public_key_client(server: &TestServer) -> Client {
+pub fn public_key_client(server: &Sandbox) -> Client {
     builder(server).wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key()).build().expect("client")
 }
 
 /// A merchant on platform certificates, downloaded with the APIv3 key.
-pub fn certificate_client(server: &TestServer) -> Client {
+pub fn certificate_client(server: &Sandbox) -> Client {
     builder(server).apiv3_key(apiv3_key()).build().expect("client")
 }
 
 /// A server signing with the WeChat Pay public key.
-pub async fn public_key_server() -> TestServer {
-    TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await
+pub async fn public_key_server() -> Sandbox {
+    Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts")
 }
 
 /// The requests of `server` to `path` (query excluded).
-pub fn requests_to(server: &TestServer, path: &str) -> Vec<RecordedRequest> {
+pub fn requests_to(server: &Sandbox, path: &str) -> Vec<RecordedRequest> {
     server
         .requests()
         .into_iter()

@@ -9,20 +9,21 @@ use std::time::Duration;
 use wechatpay::notify::NotifyError;
 use wechatpay::{Error, Notifications, VerifyError};
 
-use crate::server::keys::{self, APIV3_KEY};
-use crate::server::{sample_transaction, CertChoice, Misbehaviour, ServerConfig, Signer, Tamper, TestServer};
+use crate::fixtures::keys::{self, APIV3_KEY};
+use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer, Tamper};
+use crate::fixtures::sample_transaction;
 use crate::support::*;
 
 const CERTIFICATES: &str = "/v3/certificates";
 
 /// A merchant in the middle of a switch: WeChat Pay signs each answer with the key the request's
 /// `Wechatpay-Serial` names, and with the platform certificate when it names none.
-async fn switching_server() -> TestServer {
-    TestServer::start(ServerConfig { switching: true, ..ServerConfig::default() }).await
+async fn switching_server() -> Sandbox {
+    Sandbox::start(Config { switching: true, ..crate::fixtures::config() }).await.expect("sandbox starts")
 }
 
 /// A merchant who has configured only the new public key (and the APIv3 key, for notifications).
-fn public_key_only_client(server: &TestServer) -> wechatpay::Client {
+fn public_key_only_client(server: &Sandbox) -> wechatpay::Client {
     builder(server)
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .apiv3_key(apiv3_key())
@@ -121,13 +122,13 @@ fn bank_search(account_number: &str) -> wechatpay::v3::capital::capitallhh::bank
 const CARD: &str = "6214830000001234";
 
 /// A server answering every documented operation from the pages.
-async fn generic_server() -> TestServer {
-    TestServer::start(ServerConfig {
+async fn generic_server() -> Sandbox {
+    Sandbox::start(Config {
         signer: Signer::PublicKey,
-        generic: Some(crate::server::generic::specs()),
-        ..ServerConfig::default()
+        answers: wechatpay_sdk_sandbox::Answers::Pages,
+        ..crate::fixtures::config()
     })
-    .await
+    .await.expect("sandbox starts")
 }
 
 #[tokio::test]
@@ -161,7 +162,7 @@ async fn a_failed_call_with_a_sensitive_query_shows_no_url() {
 
 #[tokio::test]
 async fn a_forged_notification_never_makes_a_public_key_client_download_certificates() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_only_client(&server);
     let notifications = client.notifications().unwrap();
     for tamper in [Tamper::UnknownSerial, Tamper::UnknownSerial, Tamper::None] {
@@ -178,7 +179,7 @@ async fn a_forged_notification_never_makes_a_public_key_client_download_certific
 
 #[tokio::test]
 async fn a_public_key_id_naming_no_key_never_calls_the_key_refresher() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let refreshes = Arc::new(AtomicUsize::new(0));
     let keys = wechatpay::WechatpayKeys::with_public_key("PUB_KEY_ID_OTHER", wechatpay_public_key());
     let notifications = Notifications::new(keys, apiv3_key()).key_refresher({
@@ -228,7 +229,7 @@ async fn waits_of_duration_max_mean_no_limit_not_a_panic() {
     let error = notifications.open(&headers, &body).await.expect_err("the refresher found nothing");
     assert!(matches!(error, NotifyError::Verify(VerifyError::UnknownSerial(_))), "{error:?}");
 
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = builder(&server).apiv3_key(apiv3_key()).timeout(Duration::MAX).build().unwrap();
     client.send(query(ORDER)).await.expect("downloaded, then verified");
     server.misbehave(Misbehaviour::UnknownSerial);
@@ -238,7 +239,7 @@ async fn waits_of_duration_max_mean_no_limit_not_a_panic() {
 
 #[tokio::test]
 async fn a_certificate_list_with_nothing_usable_keeps_the_certificates_held() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     assert_eq!(client.refresh_certificates().await.unwrap(), [keys::PLATFORM_SERIAL]);
 
@@ -253,7 +254,7 @@ async fn a_certificate_list_with_nothing_usable_keeps_the_certificates_held() {
 
 #[tokio::test]
 async fn a_certificate_list_opened_with_a_wrong_apiv3_key_keeps_the_certificates_held() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     let wrong = builder(&server)

@@ -6,8 +6,8 @@ use std::time::Duration;
 use http::StatusCode;
 use wechatpay::{Client, Error, VerifyError};
 
-use crate::server::keys;
-use crate::server::{Misbehaviour, ServerConfig, TestServer};
+use crate::fixtures::keys;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
 
 fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request {
@@ -19,7 +19,7 @@ fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::c
 }
 
 /// The error a query gets when the server misbehaves once; the next query must succeed again.
-async fn misbehaving(client: &Client, server: &TestServer, misbehaviour: Misbehaviour) -> Error {
+async fn misbehaving(client: &Client, server: &Sandbox, misbehaviour: Misbehaviour) -> Error {
     server.misbehave(misbehaviour.clone());
     let error = client.send(query(ORDER)).await.expect_err("misbehaviour must fail");
     client
@@ -69,7 +69,7 @@ async fn an_unknown_serial_is_rejected_without_a_certificate_download_on_public_
 
 #[tokio::test]
 async fn an_unknown_serial_refreshes_certificates_once_then_fails() {
-    let server = TestServer::start(ServerConfig::default()).await;
+    let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
 
@@ -184,7 +184,7 @@ async fn a_signed_error_with_a_bad_signature_is_a_verification_error() {
     server.misbehave(Misbehaviour::BadSignature);
     use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let request = Request::builder()
-        .transaction_id(format!("{}4200", crate::server::MISSING_RESOURCE_PREFIX))
+        .transaction_id(format!("{}4200", wechatpay_sdk_sandbox::MISSING_RESOURCE_PREFIX))
         .mchid(keys::MERCHANT_ID)
         .build()
         .unwrap();
@@ -199,7 +199,7 @@ async fn an_unsigned_error_document_gives_no_code_or_message() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
     server.misbehave(Misbehaviour::MissingHeaders);
-    let out_trade_no = format!("{}UNSIGNED", crate::server::UNKNOWN_ORDER_PREFIX);
+    let out_trade_no = format!("{}UNSIGNED", wechatpay_sdk_sandbox::UNKNOWN_ORDER_PREFIX);
 
     let error = client.send(query(&out_trade_no)).await.expect_err("404");
 

@@ -1,8 +1,11 @@
-//! The main job: a docs tree → the generated crate on disk (or a check that it is up to date).
+//! The main job: a docs tree → the generated crate on disk, and the sandbox's copy of the IR
+//! (`sandbox_api`), or a check that they are up to date.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub mod sandbox_api;
 
 use crate::emit::{emit, Files, Options, Package};
 use crate::error::PageError;
@@ -142,7 +145,13 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
     let files = emit(&api, options).map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
     let summary = summarize(&api, &files);
     let io_error = |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
-    let problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
+    let mut problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
+    // The workspace's own crate comes with the sandbox's copy of the same pages.
+    if matches!(options.package, Package::Workspace) {
+        let copy = sandbox_api::path();
+        let io_error = |e: std::io::Error| vec![PageError { file: copy.display().to_string(), line: 0, message: e.to_string() }];
+        problems.extend(sandbox_api::sync(&api, &copy, check).map_err(io_error)?);
+    }
     Ok(Outcome { summary, problems, coverage: coverage(&api), warnings: api.warnings })
 }
 

@@ -114,3 +114,27 @@ fn the_fixture_crate_is_up_to_date() {
         outcome.problems.join("\n")
     );
 }
+
+/// The sandbox's copy of the IR is deterministic (the same bytes from the same pages), holds no
+/// prose, and `--check` finds it stale when its JSON differs.
+#[test]
+fn the_sandbox_copy_is_deterministic_prose_free_and_checked() {
+    use xtask::codegen::sandbox_api;
+    let api = xtask::load(&fixtures()).unwrap();
+    let json = sandbox_api::json(&api);
+    assert_eq!(sandbox_api::compress(&json).unwrap(), sandbox_api::compress(&json).unwrap());
+    let read: xtask::ir::Api = serde_json::from_slice(&json).unwrap();
+    assert_eq!(read.operations.len(), api.operations.len());
+    assert!(read.operations.iter().all(|op| op.description.is_empty() && op.module.is_empty()));
+    assert!(read.types.is_empty() && read.warnings.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("api/v3.json.gz");
+    assert!(sandbox_api::sync(&api, &copy, true).unwrap()[0].starts_with("missing: "));
+    assert!(sandbox_api::sync(&api, &copy, false).unwrap().is_empty());
+    let written = std::fs::read(&copy).unwrap();
+    assert_eq!(written[4..8], [0, 0, 0, 0], "no modification time in the gzip header");
+    assert!(sandbox_api::sync(&api, &copy, true).unwrap().is_empty());
+    std::fs::write(&copy, sandbox_api::compress(b"{}").unwrap()).unwrap();
+    assert!(sandbox_api::sync(&api, &copy, true).unwrap()[0].starts_with("stale: "));
+}

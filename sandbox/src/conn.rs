@@ -79,18 +79,11 @@ impl Connected<IncomingStream<'_, KillableListener>> for Conn {
 }
 
 fn dropped() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "test server dropped the connection",
-    )
+    io::Error::new(io::ErrorKind::ConnectionAborted, "test server dropped the connection")
 }
 
 impl AsyncRead for KillableIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.killed() {
             return Poll::Ready(Err(dropped()));
         }
@@ -99,11 +92,7 @@ impl AsyncRead for KillableIo {
 }
 
 impl AsyncWrite for KillableIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.killed() {
             return Poll::Ready(Err(dropped()));
         }

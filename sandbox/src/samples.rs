@@ -2,8 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::crypto;
-use super::keys::MERCHANT_ID;
+use crate::crypto;
 
 pub(crate) const APPID: &str = "wxd678efh567hg6787";
 pub(crate) const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
@@ -24,9 +23,10 @@ pub(crate) fn wechat_id(prefix: &str, seed: &str) -> String {
     id
 }
 
-/// A paid JSAPI transaction: the union of the `TRANSACTION.SUCCESS` payload and the query response.
-pub fn sample_transaction(out_trade_no: &str) -> Value {
-    transaction(&wechat_id("4200", out_trade_no), out_trade_no, MERCHANT_ID)
+/// A paid JSAPI transaction of merchant `mchid`: the union of the `TRANSACTION.SUCCESS` payload and
+/// the query response.
+pub fn sample_transaction(out_trade_no: &str, mchid: &str) -> Value {
+    transaction(&wechat_id("4200", out_trade_no), out_trade_no, mchid)
 }
 
 pub(crate) fn transaction(transaction_id: &str, out_trade_no: &str, mchid: &str) -> Value {
@@ -68,12 +68,12 @@ pub(crate) fn transaction(transaction_id: &str, out_trade_no: &str, mchid: &str)
     })
 }
 
-/// A `REFUND.SUCCESS` payload (the fields of the refund notifications).
-pub fn sample_refund(out_refund_no: &str) -> Value {
+/// A `REFUND.SUCCESS` payload of merchant `mchid` (the fields of the refund notifications).
+pub fn sample_refund(out_refund_no: &str, mchid: &str) -> Value {
     let out_trade_no = format!("{out_refund_no}-order");
     json!({
-        "mchid": MERCHANT_ID,
-        "sp_mchid": MERCHANT_ID,
+        "mchid": mchid,
+        "sp_mchid": mchid,
         "sub_mchid": "1900000110",
         "out_trade_no": out_trade_no,
         "transaction_id": wechat_id("4200", &out_trade_no),
@@ -126,15 +126,10 @@ pub(crate) fn refund(
     value
 }
 
-pub(crate) fn payscore_order(
-    out_order_no: &str,
-    service_id: &str,
-    appid: &str,
-    state: &str,
-) -> Value {
+pub(crate) fn payscore_order(mchid: &str, out_order_no: &str, service_id: &str, appid: &str, state: &str) -> Value {
     json!({
         "appid": appid,
-        "mchid": MERCHANT_ID,
+        "mchid": mchid,
         "out_order_no": out_order_no,
         "service_id": service_id,
         "service_introduction": "某某酒店",
@@ -208,7 +203,7 @@ pub(crate) fn profitsharing_order(
 }
 
 /// A trade bill of a few KB in the documented CSV layout (values prefixed with a back-quote).
-pub(crate) fn trade_bill(bill_date: &str) -> Vec<u8> {
+pub(crate) fn trade_bill(mchid: &str, bill_date: &str) -> Vec<u8> {
     let mut text = String::from(
         "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,\
 付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,\
@@ -218,7 +213,7 @@ pub(crate) fn trade_bill(bill_date: &str) -> Vec<u8> {
     for row in 0..rows {
         let out_trade_no = format!("{}{row:04}", bill_date.replace('-', ""));
         text.push_str(&format!(
-            "`{bill_date} {:02}:{:02}:{:02},`{APPID},`{MERCHANT_ID},`0,`,`{},`{out_trade_no},`{OPENID},\
+            "`{bill_date} {:02}:{:02}:{:02},`{APPID},`{mchid},`0,`,`{},`{out_trade_no},`{OPENID},\
 `JSAPI,`SUCCESS,`CMC,`CNY,`1.00,`0.00,`0,`0,`0.00,`0.00,`,`,`Image形象店-深圳腾大-QQ公仔,`,`0.00600,`0.60%,\
 `1.00,`0.00,`\r\n",
             8 + row / 4,
@@ -227,26 +222,22 @@ pub(crate) fn trade_bill(bill_date: &str) -> Vec<u8> {
             wechat_id("4200", &out_trade_no),
         ));
     }
-    text.push_str(
-        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n",
-    );
-    text.push_str(&format!(
-        "`{rows},`{rows}.00,`0.00,`0.00,`0.14400,`{rows}.00,`0.00\r\n"
-    ));
+    text.push_str("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n");
+    text.push_str(&format!("`{rows},`{rows}.00,`0.00,`0.00,`0.14400,`{rows}.00,`0.00\r\n"));
     text.into_bytes()
 }
 
 /// A trade bill of about `size` bytes: the header, a block of rows repeated, and the summary. Shared
 /// pieces, so that a bill of hundreds of megabytes costs a few kilobytes to hold.
-pub(crate) fn large_trade_bill(bill_date: &str, size: u64) -> super::BillBody {
-    let small = trade_bill(bill_date);
+pub(crate) fn large_trade_bill(mchid: &str, bill_date: &str, size: u64) -> crate::respond::Body {
+    let small = trade_bill(mchid, bill_date);
     let text = String::from_utf8(small).unwrap_or_default();
     let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
     let tail: String = lines.split_off(lines.len().saturating_sub(2)).concat();
     let head = lines.remove(0).to_owned();
     let block = lines.concat();
     let count = size.saturating_sub((head.len() + tail.len()) as u64) / block.len().max(1) as u64;
-    super::BillBody::Repeated {
+    crate::respond::Body::Repeated {
         head: head.into(),
         block: block.into(),
         count: count.max(1),

@@ -1,47 +1,52 @@
-//! Every documented operation and notification, served from the IR of `specs/` (read by the
-//! generator's own loader): a request is checked against its tables (method, path values, query,
+//! Every documented operation and notification, served from the IR of the pages (the copy of
+//! `specs/` that `cargo xtask codegen` writes into `api/v3.json.gz`, embedded): a request is checked against its tables (method, path values, query,
 //! headers, body fields with their JSON types and enum values, no undocumented field, encrypted
 //! fields decrypting with the key `Wechatpay-Serial` names) and answered with every documented
 //! response field set to a value of its type. The same values are what the tests send
 //! ([`request_json`]) and expect back ([`response_json`], [`payload_json`]).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::io::Read as _;
+use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
-use xtask::ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, Type};
+use wechatpay_sdk_ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, Type};
 
-use super::crypto::{self, Held};
-use super::multipart::Part;
-use super::routes::Reply;
+use crate::crypto;
+use crate::keys::Held;
+use crate::multipart::Part;
+use crate::routes::Reply;
 
-/// The crate's `specs/`.
-pub fn specs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs")
-}
+/// The pages' IR as `cargo xtask codegen` wrote it for this version of the crate.
+const EMBEDDED: &[u8] = include_bytes!("../api/v3.json.gz");
 
-/// The IR of the crate's `specs/`, loaded once per test binary.
+/// The pages of this crate's version, read once per process (a few milliseconds).
 pub fn api() -> &'static Api {
-    api_of(&specs())
+    embedded()
 }
 
-/// The IR of a docs tree, loaded once per test binary.
-pub fn api_of(tree: &Path) -> &'static Api {
-    static APIS: Mutex<BTreeMap<PathBuf, &'static Api>> = Mutex::new(BTreeMap::new());
-    let mut apis = APIS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    apis.entry(tree.to_path_buf()).or_insert_with(|| {
-        let api = xtask::load(tree).unwrap_or_else(|errors| panic!("{} does not load: {}", tree.display(), errors[0]));
-        Box::leak(Box::new(api))
+pub(crate) fn api_arc() -> Arc<Api> {
+    embedded().clone()
+}
+
+fn embedded() -> &'static Arc<Api> {
+    static API: OnceLock<Arc<Api>> = OnceLock::new();
+    API.get_or_init(|| {
+        let mut json = Vec::new();
+        // The file is written by the generator and checked in CI: a failure here is a broken build.
+        flate2::read::GzDecoder::new(EMBEDDED)
+            .read_to_end(&mut json)
+            .unwrap_or_else(|error| panic!("api/v3.json.gz is not gzip ({error}): run `cargo xtask codegen`"));
+        let api = serde_json::from_slice(&json)
+            .unwrap_or_else(|error| panic!("api/v3.json.gz is not the IR ({error}): run `cargo xtask codegen`"));
+        Arc::new(api)
     })
 }
 
 /// The documented operation of `api` for `method` and a concrete path, literal segments preferred.
-pub fn find(api: &'static Api, method: &str, path: &str) -> Option<&'static Operation> {
+pub fn find<'a>(api: &'a Api, method: &str, path: &str) -> Option<&'a Operation> {
     let wanted: Vec<&str> = path.split('/').collect();
-    api
-        .operations
+    api.operations
         .iter()
         .filter(|op| op.method.as_str().eq_ignore_ascii_case(method))
         .filter_map(|op| {
@@ -52,7 +57,7 @@ pub fn find(api: &'static Api, method: &str, path: &str) -> Option<&'static Oper
             let mut literal = 0;
             for (t, w) in template.iter().zip(&wanted) {
                 if t.starts_with('{') {
-                    if super::routes::percent_decode(w).is_empty() {
+                    if crate::routes::percent_decode(w).is_empty() {
                         return None;
                     }
                 } else if t == w {
@@ -69,8 +74,8 @@ pub fn find(api: &'static Api, method: &str, path: &str) -> Option<&'static Oper
 
 /// What a request to a documented operation carries, as the server received it.
 pub(crate) struct Received<'a> {
-    /// The docs tree the server answers from.
-    pub api: &'static Api,
+    /// The docs tree the sandbox answers from.
+    pub api: &'a Api,
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a [(String, String)],
@@ -78,14 +83,36 @@ pub(crate) struct Received<'a> {
     pub body: &'a [u8],
     pub parts: Option<&'a [Part]>,
     /// The key `Wechatpay-Serial` names, if the request had one.
-    pub key: Option<&'static Held>,
+    pub key: Option<&'a Held>,
 }
 
 /// Checks a request against its operation's tables and answers it; records decrypted fields.
 pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
-    let op = find(request.api, request.method, request.path)
-        .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", format!("{} {} 无此接口", request.method, request.path)))?;
-    let mut check = Check { key: request.key, decrypted, problems: Vec::new() };
+    let op = check(request, decrypted)?;
+    Ok(match &op.response {
+        Response::Empty => Reply::NoContent,
+        Response::Stream => Reply::File(crate::respond::Body::Bytes(stream_body(op))),
+        Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
+    })
+}
+
+/// Checks a request against its operation's tables (404 when no page documents it, 400
+/// `PARAM_ERROR` naming every problem); records decrypted fields.
+pub(crate) fn check<'a>(request: &Received<'a>, decrypted: &mut Vec<(String, String)>) -> Result<&'a Operation, Reply> {
+    let op = find(request.api, request.method, request.path).ok_or_else(|| {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            format!("{} {} 无此接口", request.method, request.path),
+        )
+    })?;
+    let mut check = Check {
+        location: "body",
+        first: None,
+        key: request.key,
+        decrypted,
+        problems: Vec::new(),
+    };
     check.query(&op.request.query, request.query);
     let mut encrypted = op.request.query.iter().any(|field| {
         field.encrypted == Some(Encryption::RsaPubkey) && request.query.iter().any(|(name, _)| name == &field.name)
@@ -94,6 +121,7 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         match serde_json::from_slice::<Value>(request.body) {
             Ok(body) => {
                 encrypted = any_encrypted(&json.fields, &body);
+                check.location = "body";
                 check.object(&body, &json.fields, "");
             }
             Err(_) if !json.required && request.body.is_empty() => {}
@@ -128,14 +156,14 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         }
     }
     check.headers(&op.request.headers, request.headers, encrypted);
-    if !check.problems.is_empty() {
-        return Err(Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", check.problems.join("; ")));
+    if let Some((location, at, issue)) = check.first {
+        // WeChat Pay's PARAM_ERROR names one field in `detail`; the message lists them all.
+        let field = format!("/{location}/{}", at.replace(['.', '['], "/").replace(']', ""));
+        let detail = json!({ "field": field, "location": location, "issue": issue });
+        let body = json!({ "code": "PARAM_ERROR", "message": check.problems.join("; "), "detail": detail });
+        return Err(Reply::Json(StatusCode::BAD_REQUEST, body));
     }
-    Ok(match &op.response {
-        Response::Empty => Reply::NoContent,
-        Response::Stream => Reply::File(super::BillBody::Bytes(stream_body(op))),
-        Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
-    })
+    Ok(op)
 }
 
 /// The bytes a download operation answers with.
@@ -144,17 +172,25 @@ pub fn stream_body(op: &Operation) -> Vec<u8> {
 }
 
 struct Check<'a> {
-    key: Option<&'static Held>,
+    /// Where the fields being checked are: `query`, `header` or `body`.
+    location: &'static str,
+    /// The first problem, for the error's `detail`: location, path, issue.
+    first: Option<(&'static str, String, String)>,
+    key: Option<&'a Held>,
     decrypted: &'a mut Vec<(String, String)>,
     problems: Vec<String>,
 }
 
 impl Check<'_> {
     fn problem(&mut self, at: &str, what: &str) {
+        if self.problems.is_empty() {
+            self.first = Some((self.location, at.to_owned(), what.to_owned()));
+        }
         self.problems.push(format!("`{at}`: {what}"));
     }
 
     fn query(&mut self, fields: &[Field], query: &[(String, String)]) {
+        self.location = "query";
         for (name, _) in query {
             if !fields.iter().any(|f| &f.name == name) {
                 self.problem(name, "not a documented query parameter");
@@ -173,6 +209,7 @@ impl Check<'_> {
     }
 
     fn headers(&mut self, fields: &[Field], headers: &HeaderMap, encrypted: bool) {
+        self.location = "header";
         for field in fields {
             let value = headers.get(field.name.as_str()).and_then(|v| v.to_str().ok());
             let needed = match field.filled {
@@ -202,7 +239,11 @@ impl Check<'_> {
 
     /// A query or header value: text of the field's type.
     fn text(&mut self, field: &Field, value: &str, at: &str) {
-        let items: Vec<&str> = if field.ty.is_array() { value.split(',').collect() } else { vec![value] };
+        let items: Vec<&str> = if field.ty.is_array() {
+            value.split(',').collect()
+        } else {
+            vec![value]
+        };
         for item in items {
             let ok = match field.ty {
                 Type::Integer | Type::IntegerArray => item.parse::<i64>().is_ok(),
@@ -239,7 +280,9 @@ impl Check<'_> {
 
     fn value(&mut self, value: &Value, field: &Field, at: &str) {
         if field.ty.is_array() {
-            let Some(items) = value.as_array() else { return self.problem(at, "not an array") };
+            let Some(items) = value.as_array() else {
+                return self.problem(at, "not an array");
+            };
             for (index, item) in items.iter().enumerate() {
                 self.item(item, field, &format!("{at}[{index}]"));
             }
@@ -257,18 +300,30 @@ impl Check<'_> {
             }
             Type::Object | Type::ObjectArray => self.object(value, &field.children, at),
             Type::String | Type::StringArray => {
-                let Some(text) = value.as_str() else { return self.problem(at, "not a string") };
+                let Some(text) = value.as_str() else {
+                    return self.problem(at, "not a string");
+                };
                 if field.encrypted == Some(Encryption::RsaPubkey) {
                     self.decrypt(text, at);
                 } else if !field.children.is_empty() {
                     let inner = match field.encoded {
-                        Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok(),
+                        Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text)
+                            .map(Value::Object)
+                            .ok(),
                         _ => serde_json::from_str::<Value>(text).ok(),
                     };
                     match inner {
                         Some(inner) if field.encoded == Some(Encoding::UrlEncode) => {
                             // URL-encoded values are all text: check the keys only.
-                            let keys: Vec<Field> = field.children.iter().map(|c| Field { ty: Type::String, enum_values: Vec::new(), ..c.clone() }).collect();
+                            let keys: Vec<Field> = field
+                                .children
+                                .iter()
+                                .map(|c| Field {
+                                    ty: Type::String,
+                                    enum_values: Vec::new(),
+                                    ..c.clone()
+                                })
+                                .collect();
                             self.object(&inner, &keys, at)
                         }
                         Some(inner) => self.object(&inner, &field.children, at),
@@ -309,7 +364,9 @@ fn join(at: &str, name: &str) -> String {
 
 fn any_encrypted(fields: &[Field], value: &Value) -> bool {
     fields.iter().any(|field| {
-        let Some(inner) = value.get(&field.name) else { return false };
+        let Some(inner) = value.get(&field.name) else {
+            return false;
+        };
         if field.encrypted == Some(Encryption::RsaPubkey) && !inner.is_null() {
             return true;
         }
@@ -331,7 +388,12 @@ pub enum Side {
 
 /// A value for every field of an object.
 pub fn sample_object(fields: &[Field], side: Side) -> Value {
-    Value::Object(fields.iter().map(|field| (field.name.clone(), sample(field, side))).collect())
+    Value::Object(
+        fields
+            .iter()
+            .map(|field| (field.name.clone(), sample(field, side)))
+            .collect(),
+    )
 }
 
 /// A value of the field's type: its first enum value, one item for a list, a structure inside
@@ -360,7 +422,11 @@ pub fn sample(field: &Field, side: Side) -> Value {
                 Some(first) => json!(first),
                 None => json!(7),
             },
-            Type::Number | Type::NumberArray => match field.enum_values.first().and_then(|v| v.parse::<serde_json::Number>().ok()) {
+            Type::Number | Type::NumberArray => match field
+                .enum_values
+                .first()
+                .and_then(|v| v.parse::<serde_json::Number>().ok())
+            {
                 Some(first) => Value::Number(first),
                 None => json!(2.5),
             },
@@ -425,10 +491,11 @@ pub fn response_json(op: &Operation) -> Option<Value> {
 /// The notification page owning an event type (its own page, else the first listing it).
 pub fn notification(event_type: &str) -> Option<&'static Notification> {
     let notifications = &api().notifications;
-    notifications
-        .iter()
-        .find(|n| n.event_type == event_type)
-        .or_else(|| notifications.iter().find(|n| n.event_types.iter().any(|e| e == event_type)))
+    notifications.iter().find(|n| n.event_type == event_type).or_else(|| {
+        notifications
+            .iter()
+            .find(|n| n.event_types.iter().any(|e| e == event_type))
+    })
 }
 
 /// A payload of the event type with every documented field set.

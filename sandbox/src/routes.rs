@@ -4,11 +4,13 @@
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::crypto::{self, material, Held};
-use super::keys::MERCHANT_ID;
-use super::multipart::{self, Part};
-use super::samples;
-use super::{BillBody, Shared};
+use crate::crypto;
+use crate::keys::Held;
+use crate::ledger::{self, TradeState};
+use crate::multipart::{self, Part};
+use crate::respond::Body;
+use crate::samples;
+use crate::{Answers, Shared, Unrecorded, MAX_BILLS};
 
 /// What the handler sends back, before signing.
 pub(crate) enum Reply {
@@ -19,7 +21,7 @@ pub(crate) enum Reply {
     /// These bytes as a JSON answer, signed (for misbehaviours).
     Raw(StatusCode, Vec<u8>),
     /// A byte stream (bill download): not signed, like the real service.
-    File(BillBody),
+    File(Body),
 }
 
 impl Reply {
@@ -72,56 +74,27 @@ pub(crate) fn process(
     };
     if let Err(reason) = authenticate(shared, method, path_and_query, headers, signed_body) {
         return Processed {
-            reply: Reply::error(
-                StatusCode::UNAUTHORIZED,
-                "SIGN_ERROR",
-                format!("签名错误：{reason}"),
-            ),
+            reply: Reply::error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", format!("签名错误：{reason}")),
             authorization_ok: false,
             decrypted: Vec::new(),
         };
     }
     let mut request = Incoming {
         shared,
-        path: path_and_query
-            .split_once('?')
-            .map_or(path_and_query, |(path, _)| path),
-        query: parse_query(
-            path_and_query
-                .split_once('?')
-                .map_or("", |(_, query)| query),
-        ),
+        path: path_and_query.split_once('?').map_or(path_and_query, |(path, _)| path),
+        query: parse_query(path_and_query.split_once('?').map_or("", |(_, query)| query)),
         body,
         parts,
         encryption_key: None,
         decrypted: Vec::new(),
     };
-    let generic = shared.lock().generic.as_deref().map(super::generic::api_of);
-    let route = |request: &mut Incoming<'_>| {
-        let Some(api) = generic else {
-            return route(request, method);
-        };
-        let received = super::generic::Received {
-            api,
-            method,
-            path: request.path,
-            query: &request.query,
-            headers,
-            body: request.body,
-            parts: match &request.parts {
-                Some(Some(parts)) => Some(parts.as_slice()),
-                _ => None,
-            },
-            key: request.encryption_key,
-        };
-        super::generic::answer(&received, &mut request.decrypted)
+    let route = |request: &mut Incoming<'_>| match shared.answers {
+        Answers::Stateful => route(request, method, headers),
+        Answers::Pages => from_pages(request, method, headers),
     };
-    let reply = match headers
-        .get("Wechatpay-Serial")
-        .map(|value| value.to_str().ok())
-    {
+    let reply = match headers.get("Wechatpay-Serial").map(|value| value.to_str().ok()) {
         None => route(&mut request),
-        Some(serial) => match serial.and_then(|serial| material().encryption_key(serial)) {
+        Some(serial) => match serial.and_then(|serial| shared.keys.encryption_key(serial)) {
             Some(key) => {
                 request.encryption_key = Some(key);
                 route(&mut request)
@@ -151,8 +124,8 @@ fn authenticate(
         .ok_or("the Authorization header is missing")?
         .to_str()
         .map_err(|_| "the Authorization header is not text")?;
-    let credentials = super::auth::parse(value)?;
-    super::auth::check(&credentials, method, path_and_query, signed_body)?;
+    let credentials = crate::auth::parse(value)?;
+    crate::auth::check(&shared.keys, &credentials, method, path_and_query, signed_body)?;
     if !shared.lock().nonces.insert(credentials.nonce_str.clone()) {
         return Err(format!(
             "nonce_str `{}` was used before (replay)",
@@ -171,13 +144,43 @@ struct Incoming<'a> {
     /// `Some` for a multipart request: its parts, or `None` when they do not parse.
     parts: Option<Option<Vec<Part>>>,
     /// The key named by `Wechatpay-Serial`, when the request had one.
-    encryption_key: Option<&'static Held>,
+    encryption_key: Option<&'a Held>,
     decrypted: Vec<(String, String)>,
 }
 
 type Answer = Result<Reply, Reply>;
 
-fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
+/// Any documented operation, checked against its tables and answered from them.
+fn from_pages(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answer {
+    let mut decrypted = Vec::new();
+    let answer = crate::pages::answer(&received(request, method, headers), &mut decrypted);
+    request.decrypted.extend(decrypted);
+    answer
+}
+
+/// What the pages' check reads of a request.
+fn received<'a>(request: &'a Incoming<'_>, method: &'a str, headers: &'a HeaderMap) -> crate::pages::Received<'a> {
+    crate::pages::Received {
+        api: &request.shared.api,
+        method,
+        path: request.path,
+        query: &request.query,
+        headers,
+        body: request.body,
+        parts: match &request.parts {
+            Some(Some(parts)) => Some(parts.as_slice()),
+            _ => None,
+        },
+        key: request.encryption_key,
+    }
+}
+
+fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answer {
+    // A documented operation is checked against its tables before its own route handles it (the
+    // route decrypts and records the sensitive fields itself, so this check's copies are dropped).
+    if crate::pages::find(&request.shared.api, method, request.path).is_some() {
+        crate::pages::check(&received(request, method, headers), &mut Vec::new())?;
+    }
     let path = request.path.to_owned();
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
     let param = |raw: &str| {
@@ -196,11 +199,21 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
         }
         (
             "POST",
-            ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native")],
+            ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native" | "miniprogram")],
         ) => create_transaction(request, true, kind),
-        ("GET", ["v3", "pay", "transactions", "id", id]) => {
-            query_transaction(request, false, Some(param(id)?), None)
+        ("POST", ["v3", "pay", "transactions", "codepay"]) => code_payment(request),
+        ("POST", ["v3", "combine-transactions", kind @ ("jsapi" | "app" | "h5" | "native" | "miniprogram")]) => {
+            create_combine(request, kind)
         }
+        ("GET", ["v3", "combine-transactions", "out-trade-no", no]) => {
+            let no = param(no)?;
+            let found = request.shared.lock().ledger.combine_json(&no);
+            found
+                .map(ok)
+                .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))
+        }
+        ("POST", ["v3", "combine-transactions", "out-trade-no", no, "close"]) => close_combine(request, &param(no)?),
+        ("GET", ["v3", "pay", "transactions", "id", id]) => query_transaction(request, false, Some(param(id)?), None),
         ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
             query_transaction(request, false, None, Some(param(no)?))
         }
@@ -211,26 +224,23 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
             query_transaction(request, true, None, Some(param(no)?))
         }
         ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
-            param(no)?;
-            close_transaction(request, false)
+            close_transaction(request, false, &param(no)?)
         }
         ("POST", ["v3", "pay", "partner", "transactions", "out-trade-no", no, "close"]) => {
-            param(no)?;
-            close_transaction(request, true)
+            close_transaction(request, true, &param(no)?)
         }
         ("POST", ["v3", "refund", "domestic", "refunds"]) => create_refund(request),
         ("GET", ["v3", "refund", "domestic", "refunds", no]) => {
             let no = param(no)?;
+            if let Some(refund) = request.shared.lock().ledger.refund(&no) {
+                return Ok(ok(refund.to_json()));
+            }
+            if request.shared.unrecorded == Unrecorded::NotFound {
+                return Err(Reply::not_found("退款单不存在"));
+            }
             let out_trade_no = format!("{no}-order");
             let transaction_id = samples::wechat_id("4200", &out_trade_no);
-            Ok(ok(samples::refund(
-                &no,
-                &out_trade_no,
-                &transaction_id,
-                100,
-                100,
-                true,
-            )))
+            Ok(ok(samples::refund(&no, &out_trade_no, &transaction_id, 100, 100, true)))
         }
         ("GET", ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => bill(request, kind),
         ("GET", ["v3", "billdownload", "file"]) => bill_download(request),
@@ -242,10 +252,7 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
         }
         ("POST", ["v3", "payscore", "serviceorder"]) => create_payscore(request),
         ("GET", ["v3", "payscore", "serviceorder"]) => query_payscore(request),
-        (
-            "POST",
-            ["v3", "payscore", "serviceorder", no, action @ ("cancel" | "complete" | "sync")],
-        ) => {
+        ("POST", ["v3", "payscore", "serviceorder", no, action @ ("cancel" | "complete" | "sync")]) => {
             let no = param(no)?;
             update_payscore(request, &no, action)
         }
@@ -260,10 +267,7 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
                 true,
             )))
         }
-        _ => Err(Reply::not_found(format!(
-            "{method} {} 无此接口",
-            request.path
-        ))),
+        _ => from_pages(request, method, headers),
     }
 }
 
@@ -273,8 +277,7 @@ fn ok(value: Value) -> Reply {
 
 impl Incoming<'_> {
     fn json(&self) -> Result<Value, Reply> {
-        serde_json::from_slice(self.body)
-            .map_err(|error| Reply::param_error(format!("请求体不是有效的JSON：{error}")))
+        serde_json::from_slice(self.body).map_err(|error| Reply::param_error(format!("请求体不是有效的JSON：{error}")))
     }
 
     fn query(&self, name: &str) -> Option<String> {
@@ -300,24 +303,18 @@ impl Incoming<'_> {
             let ciphertext = value
                 .as_str()
                 .ok_or_else(|| Reply::field_error(&path, "body", "加密字段应为字符串"))?;
-            let key = self.encryption_key.ok_or_else(|| {
-                Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头"))
-            })?;
-            let plaintext = crypto::oaep_decrypt(key, ciphertext).map_err(|reason| {
-                Reply::field_error(&path, "body", &format!("解密失败（{reason}）"))
-            })?;
+            let key = self
+                .encryption_key
+                .ok_or_else(|| Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头")))?;
+            let plaintext = crypto::oaep_decrypt(key, ciphertext)
+                .map_err(|reason| Reply::field_error(&path, "body", &format!("解密失败（{reason}）")))?;
             self.decrypted.push((path, plaintext));
         }
         Ok(())
     }
 }
 
-fn collect<'v>(
-    value: &'v Value,
-    tokens: &[&str],
-    path: String,
-    out: &mut Vec<(String, &'v Value)>,
-) {
+fn collect<'v>(value: &'v Value, tokens: &[&str], path: String, out: &mut Vec<(String, &'v Value)>) {
     let Some((token, rest)) = tokens.split_first() else {
         if !value.is_null() {
             out.push((path, value));
@@ -374,10 +371,7 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
     } else {
         &["appid", "mchid"]
     };
-    for field in ids
-        .iter()
-        .chain(&["description", "out_trade_no", "notify_url"])
-    {
+    for field in ids.iter().chain(&["description", "out_trade_no", "notify_url"]) {
         require_str(&body, field)?;
     }
     require_int(&body, "amount.total")?;
@@ -394,6 +388,29 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
         }
         _ => {}
     }
+    let order = ledger::order_from(&body, partner, trade_type(kind))
+        .ok_or_else(|| Reply::field_error("out_trade_no", "body", "订单信息不完整"))?;
+    request
+        .shared
+        .lock()
+        .ledger
+        .create(order)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    Ok(ok(prepay_answer(kind)))
+}
+
+/// `trade_type` of an order made by the prepay API of `kind` (the last path segment).
+fn trade_type(kind: &str) -> &'static str {
+    match kind {
+        "app" => "APP",
+        "h5" => "MWEB",
+        "native" => "NATIVE",
+        _ => "JSAPI",
+    }
+}
+
+/// What a prepay API of `kind` answers: an H5 URL, a QR code URL, or a `prepay_id`.
+fn prepay_answer(kind: &str) -> Value {
     let prepay_id = format!(
         "wx{}{}",
         crypto::rfc3339_cst(crypto::unix_now())
@@ -402,15 +419,13 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
             .replace(['-', 'T', ':'], ""),
         crypto::hex_lower(&crypto::random_bytes(10))
     );
-    Ok(ok(match kind {
+    match kind {
         "h5" => json!({
             "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package=2150917749")
         }),
-        "native" => {
-            json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", crypto::random_alphanumeric(7)) })
-        }
+        "native" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", crypto::random_alphanumeric(7)) }),
         _ => json!({ "prepay_id": prepay_id }),
-    }))
+    }
 }
 
 /// A path parameter starting with this names nothing (404 `RESOURCE_NOT_EXISTS`).
@@ -425,6 +440,22 @@ fn query_transaction(
     transaction_id: Option<String>,
     out_trade_no: Option<String>,
 ) -> Answer {
+    let mchid = request.query(if partner { "sp_mchid" } else { "mchid" });
+    let recorded = {
+        let state = request.shared.lock();
+        match (&transaction_id, &out_trade_no) {
+            (Some(id), _) => state.ledger.by_transaction_id(id).map(ledger::Order::to_json),
+            (None, Some(no)) => state.ledger.order(mchid.as_deref(), no).map(ledger::Order::to_json),
+            (None, None) => None,
+        }
+    };
+    if let Some(order) = recorded {
+        request.require_query(if partner { "sp_mchid" } else { "mchid" })?;
+        return Ok(ok(order));
+    }
+    if request.shared.unrecorded == Unrecorded::NotFound {
+        return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
+    }
     let (transaction_id, out_trade_no) = match (transaction_id, out_trade_no) {
         (Some(id), _) => (id, "1217752501201407033233368018".to_owned()),
         (None, Some(no)) => (samples::wechat_id("4200", &no), no),
@@ -437,11 +468,7 @@ fn query_transaction(
     }
     if !partner {
         let mchid = request.require_query("mchid")?;
-        return Ok(ok(samples::transaction(
-            &transaction_id,
-            &out_trade_no,
-            &mchid,
-        )));
+        return Ok(ok(samples::transaction(&transaction_id, &out_trade_no, &mchid)));
     }
     let sp_mchid = request.require_query("sp_mchid")?;
     let sub_mchid = request.require_query("sub_mchid")?;
@@ -461,7 +488,67 @@ fn query_transaction(
     Ok(ok(value))
 }
 
-fn close_transaction(request: &Incoming<'_>, partner: bool) -> Answer {
+/// A combined order (合单): recorded with its sub-orders, answered like a prepay of its kind.
+fn create_combine(request: &Incoming<'_>, kind: &str) -> Answer {
+    let body = request.json()?;
+    let (combine, orders) = crate::combine::from_request(&body, trade_type(kind))
+        .ok_or_else(|| Reply::field_error("sub_orders", "body", "合单信息不完整"))?;
+    request
+        .shared
+        .lock()
+        .ledger
+        .create_combine(combine, orders)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    Ok(ok(prepay_answer(kind)))
+}
+
+/// Closes every unpaid sub-order of a combined order.
+fn close_combine(request: &Incoming<'_>, combine_out_trade_no: &str) -> Answer {
+    let mut state = request.shared.lock();
+    let combine = state
+        .ledger
+        .combine(combine_out_trade_no)
+        .cloned()
+        .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))?;
+    for no in &combine.sub_orders {
+        if let Some(order) = state.ledger.order_mut(no) {
+            match order.state {
+                TradeState::NotPay => order.state = TradeState::Closed,
+                TradeState::Closed => {}
+                _ => {
+                    return Err(Reply::error(
+                        StatusCode::BAD_REQUEST,
+                        "ORDER_PAID",
+                        "子单已支付，不能关闭",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Reply::NoContent)
+}
+
+/// A code payment (付款码): the user's code is scanned, the order is paid at once.
+fn code_payment(request: &Incoming<'_>) -> Answer {
+    let body = request.json()?;
+    for field in ["appid", "mchid", "description", "out_trade_no", "payer.auth_code"] {
+        require_str(&body, field)?;
+    }
+    require_int(&body, "amount.total")?;
+    let mut order = ledger::order_from(&body, false, "MICROPAY")
+        .ok_or_else(|| Reply::field_error("out_trade_no", "body", "订单信息不完整"))?;
+    order.state = TradeState::Success;
+    order.success_time = Some(crypto::unix_now());
+    order.openid = Some(samples::OPENID.to_owned());
+    let mut state = request.shared.lock();
+    let order = state
+        .ledger
+        .create(order)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    Ok(ok(order.to_json()))
+}
+
+fn close_transaction(request: &Incoming<'_>, partner: bool, out_trade_no: &str) -> Answer {
     let body = request.json()?;
     if partner {
         require_str(&body, "sp_mchid")?;
@@ -469,7 +556,21 @@ fn close_transaction(request: &Incoming<'_>, partner: bool) -> Answer {
     } else {
         require_str(&body, "mchid")?;
     }
-    Ok(Reply::NoContent)
+    let mut state = request.shared.lock();
+    match state.ledger.order_mut(out_trade_no) {
+        Some(order) if order.state == TradeState::NotPay => {
+            order.state = TradeState::Closed;
+            Ok(Reply::NoContent)
+        }
+        Some(order) if order.state == TradeState::Closed => Ok(Reply::NoContent),
+        Some(_) => Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "ORDER_PAID",
+            "订单已支付，不能关闭",
+        )),
+        None if request.shared.unrecorded == Unrecorded::Samples => Ok(Reply::NoContent),
+        None => Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在")),
+    }
 }
 
 fn create_refund(request: &Incoming<'_>) -> Answer {
@@ -493,44 +594,118 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
         }
     };
     if refund > total || refund <= 0 {
+        return Err(Reply::error(StatusCode::FORBIDDEN, "NOT_ENOUGH", "退款金额不合法"));
+    }
+    let mut state = request.shared.lock();
+    if let Some(existing) = state.ledger.refund(out_refund_no) {
+        // The same refund asked again: its current state, as WeChat Pay answers a retry.
+        return Ok(ok(existing.to_json()));
+    }
+    let order = match body.get("transaction_id").and_then(Value::as_str) {
+        Some(id) => state.ledger.by_transaction_id(id),
+        None => state.ledger.order(None, &out_trade_no),
+    };
+    let Some(order) = order.cloned() else {
+        if request.shared.unrecorded == Unrecorded::NotFound {
+            return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
+        }
+        drop(state);
+        return Ok(ok(samples::refund(
+            out_refund_no,
+            &out_trade_no,
+            &transaction_id,
+            refund,
+            total,
+            false,
+        )));
+    };
+    if !matches!(order.state, TradeState::Success | TradeState::Refund) {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("订单状态为{}，不能退款", order.state.as_str()),
+        ));
+    }
+    if total != order.total {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "订单金额与原订单金额不一致",
+        ));
+    }
+    if refund > order.total - order.refunded {
         return Err(Reply::error(
             StatusCode::FORBIDDEN,
             "NOT_ENOUGH",
-            "退款金额不合法",
+            format!(
+                "可退金额不足：订单可退 {} 分，申请退款 {refund} 分",
+                order.total - order.refunded
+            ),
         ));
     }
-    Ok(ok(samples::refund(
-        out_refund_no,
-        &out_trade_no,
-        &transaction_id,
+    if let Some(order) = state.ledger.order_mut(&order.out_trade_no) {
+        order.refunded += refund;
+        order.state = TradeState::Refund;
+    }
+    let now = crypto::unix_now();
+    let recorded = state.ledger.add_refund(ledger::Refund {
+        mchid: order.parties.mchid.clone(),
+        sub_mchid: body.get("sub_mchid").and_then(Value::as_str).map(str::to_owned),
+        out_refund_no: out_refund_no.to_owned(),
+        refund_id: samples::wechat_id("5030", &format!("{out_refund_no}/{now}")),
+        out_trade_no: order.out_trade_no.clone(),
+        transaction_id: order.transaction_id.clone(),
         refund,
         total,
-        false,
-    )))
+        currency: body
+            .pointer("/amount/currency")
+            .and_then(Value::as_str)
+            .unwrap_or("CNY")
+            .to_owned(),
+        notify_url: body.get("notify_url").and_then(Value::as_str).map(str::to_owned),
+        status: ledger::RefundStatus::Processing,
+        created: now,
+        success_time: None,
+    });
+    Ok(ok(recorded.to_json()))
 }
 
 fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
     let bill_date = request.require_query("bill_date")?;
     let well_formed = bill_date.len() == 10
-        && bill_date
-            .bytes()
-            .enumerate()
-            .all(|(index, byte)| match index {
-                4 | 7 => byte == b'-',
-                _ => byte.is_ascii_digit(),
-            });
+        && bill_date.bytes().enumerate().all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
     if !well_formed {
-        return Err(Reply::field_error(
-            "bill_date",
-            "query",
-            "日期格式应为 YYYY-MM-DD",
-        ));
+        return Err(Reply::field_error("bill_date", "query", "日期格式应为 YYYY-MM-DD"));
     }
-    let size = request.shared.lock().bill_size;
-    let body = match size {
-        Some(size) => samples::large_trade_bill(&bill_date, size),
-        None if kind == "tradebill" => BillBody::Bytes(samples::trade_bill(&bill_date)),
-        None => BillBody::Bytes(samples::fundflow_bill(&bill_date)),
+    let (size, recorded) = {
+        let state = request.shared.lock();
+        let recorded = match kind {
+            "tradebill" => crate::bills::trade(
+                &state.ledger,
+                &bill_date,
+                request.query("bill_type").as_deref().unwrap_or("ALL"),
+            ),
+            _ => crate::bills::fund_flow(&state.ledger, &bill_date),
+        };
+        (state.bill_size, recorded)
+    };
+    let body = match (size, recorded) {
+        (Some(size), _) => samples::large_trade_bill(request.shared.keys.mchid(), &bill_date, size),
+        (None, Some(bill)) => Body::Bytes(bill),
+        (None, None) if request.shared.unrecorded == Unrecorded::NotFound => {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "NO_STATEMENT_EXIST",
+                "账单文件不存在",
+            ));
+        }
+        (None, None) if kind == "tradebill" => {
+            Body::Bytes(samples::trade_bill(request.shared.keys.mchid(), &bill_date))
+        }
+        (None, None) => Body::Bytes(samples::fundflow_bill(&bill_date)),
     };
     // The digest is the bill's; with `tar_type=GZIP` the file served is the bill gzip-compressed.
     let hash_value = crypto::sha1_hex_of(body.chunks());
@@ -542,12 +717,17 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
             for chunk in body.chunks() {
                 encoder.write_all(&chunk).expect("in memory");
             }
-            BillBody::Bytes(encoder.finish().expect("in memory"))
+            Body::Bytes(encoder.finish().expect("in memory"))
         }
         Some(_) => return Err(Reply::field_error("tar_type", "query", "压缩类型无效")),
     };
     let token = crypto::random_alphanumeric(40);
-    request.shared.lock().bills.insert(token.clone(), body);
+    let mut state = request.shared.lock();
+    if state.bills.len() >= MAX_BILLS {
+        state.bills.pop_front();
+    }
+    state.bills.push_back((token.clone(), body));
+    drop(state);
     Ok(ok(json!({
         "hash_type": "SHA1",
         "hash_value": hash_value,
@@ -560,8 +740,9 @@ fn bill_download(request: &Incoming<'_>) -> Answer {
     let state = request.shared.lock();
     let body = state
         .bills
-        .get(&token)
-        .cloned()
+        .iter()
+        .find(|(held, _)| *held == token)
+        .map(|(_, body)| body.clone())
         .ok_or_else(|| Reply::param_error("token 无效或已过期"))?;
     if !state.corrupt_bill && !state.truncate_bill {
         return Ok(Reply::File(body));
@@ -576,7 +757,7 @@ fn bill_download(request: &Incoming<'_>) -> Answer {
     if state.truncate_bill {
         bytes.truncate(bytes.len() / 2);
     }
-    Ok(Reply::File(BillBody::Bytes(bytes)))
+    Ok(Reply::File(Body::Bytes(bytes)))
 }
 
 fn certificates(request: &Incoming<'_>) -> Answer {
@@ -592,7 +773,7 @@ fn certificates(request: &Incoming<'_>) -> Answer {
     let data: Vec<Value> = choices
         .into_iter()
         .filter_map(|choice| {
-            let held = material().certificate(choice);
+            let held = request.shared.keys.certificate(choice);
             let cert = held.cert.as_ref()?;
             let nonce = crypto::random_alphanumeric(12);
             Some(json!({
@@ -604,7 +785,7 @@ fn certificates(request: &Incoming<'_>) -> Answer {
                     "nonce": nonce,
                     "associated_data": "certificate",
                     "ciphertext": crypto::aes_gcm_encrypt(
-                        super::keys::APIV3_KEY.as_bytes(), &nonce, "certificate", cert.pem.as_bytes()),
+                        request.shared.keys.apiv3_key().as_bytes(), &nonce, "certificate", cert.pem.as_bytes()),
                 }
             }))
         })
@@ -636,11 +817,7 @@ fn media_upload(request: &Incoming<'_>) -> Answer {
         return Err(Reply::field_error("file", "body", "文件为空"));
     }
     if !crypto::sha256_hex(&file.data).eq_ignore_ascii_case(sha256) {
-        return Err(Reply::field_error(
-            "meta.sha256",
-            "body",
-            "与文件内容的 SHA-256 不符",
-        ));
+        return Err(Reply::field_error("meta.sha256", "body", "与文件内容的 SHA-256 不符"));
     }
     Ok(ok(json!({
         "media_id": format!("H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhaQpLB_{}", crypto::random_alphanumeric(32))
@@ -652,7 +829,8 @@ fn create_payscore(request: &Incoming<'_>) -> Answer {
     let out_order_no = require_str(&body, "out_order_no")?;
     let service_id = require_str(&body, "service_id")?;
     let appid = require_str(&body, "appid")?;
-    let mut order = samples::payscore_order(out_order_no, service_id, appid, "CREATED");
+    let mchid = request.shared.keys.mchid();
+    let mut order = samples::payscore_order(mchid, out_order_no, service_id, appid, "CREATED");
     echo(
         &body,
         &mut order,
@@ -691,7 +869,7 @@ fn query_payscore(request: &Incoming<'_>) -> Answer {
             ))
         }
     };
-    let mut order = samples::payscore_order(&out_order_no, &service_id, &appid, "DOING");
+    let mut order = samples::payscore_order(request.shared.keys.mchid(), &out_order_no, &service_id, &appid, "DOING");
     order["collection"] = samples::payscore_collection(&out_order_no);
     Ok(ok(order))
 }
@@ -705,7 +883,7 @@ fn update_payscore(request: &Incoming<'_>, out_order_no: &str, action: &str) -> 
             require_str(&body, "reason")?;
             Ok(ok(json!({
                 "appid": appid,
-                "mchid": MERCHANT_ID,
+                "mchid": request.shared.keys.mchid(),
                 "out_order_no": out_order_no,
                 "service_id": service_id,
                 "order_id": samples::wechat_id("1000", out_order_no),
@@ -714,7 +892,8 @@ fn update_payscore(request: &Incoming<'_>, out_order_no: &str, action: &str) -> 
         "complete" => {
             require(&body, "post_payments")?;
             require_int(&body, "total_amount")?;
-            let mut order = samples::payscore_order(out_order_no, service_id, appid, "DOING");
+            let mut order =
+                samples::payscore_order(request.shared.keys.mchid(), out_order_no, service_id, appid, "DOING");
             echo(
                 &body,
                 &mut order,
@@ -730,7 +909,8 @@ fn update_payscore(request: &Incoming<'_>, out_order_no: &str, action: &str) -> 
         }
         _ => {
             require_str(&body, "type")?;
-            let mut order = samples::payscore_order(out_order_no, service_id, appid, "DONE");
+            let mut order =
+                samples::payscore_order(request.shared.keys.mchid(), out_order_no, service_id, appid, "DONE");
             order["collection"] = samples::payscore_collection(out_order_no);
             Ok(ok(order))
         }

@@ -4,13 +4,15 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
-use super::crypto;
-use super::keys::APIV3_KEY;
-use super::{sign_headers, Flaw, Signer, Tamper};
+use crate::crypto;
+use crate::keys::Keys;
+use crate::respond::{sign_headers, Flaw};
+use crate::{Signer, Tamper};
 
 pub(crate) const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
 
 pub(crate) fn build(
+    keys: &Keys,
     signer: Signer,
     event_type: &str,
     resource_type: &str,
@@ -21,11 +23,10 @@ pub(crate) fn build(
     let nonce = crypto::random_alphanumeric(12);
     let apiv3_key = match tamper {
         Tamper::WrongApiV3Key => "0123456789abcdefghijklmnopqrstuv",
-        _ => APIV3_KEY,
+        _ => keys.apiv3_key(),
     };
     let plaintext = serde_json::to_vec(payload).unwrap_or_default();
-    let mut ciphertext =
-        crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext);
+    let mut ciphertext = crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext);
     if let Tamper::Ciphertext = tamper {
         if let Some(mut bytes) = crypto::base64_decode(&ciphertext) {
             if let Some(first) = bytes.first_mut() {
@@ -59,7 +60,7 @@ pub(crate) fn build(
         Tamper::SignTest => Flaw::SignTest,
         _ => Flaw::None,
     };
-    let signed = sign_headers(signer, &body, flaw);
+    let signed = sign_headers(keys, signer, &body, flaw);
     if let Tamper::Body = tamper {
         tamper_body(&mut body);
     }
@@ -71,7 +72,7 @@ pub(crate) fn build(
         }
     };
     insert("content-type", "application/json");
-    insert("request-id", &super::request_id());
+    insert("request-id", &crate::respond::request_id());
     let signature_type = match tamper {
         Tamper::WrongSignatureType => "WECHATPAY2-SM2-WITH-SM3",
         _ => SIGNATURE_TYPE,
@@ -90,10 +91,7 @@ fn tamper_body(body: &mut [u8]) {
         .windows(ID.len())
         .position(|window| window == ID)
         .map(|at| at + ID.len())
-        .filter(|at| {
-            body.get(*at)
-                .is_some_and(|byte| byte.is_ascii_alphanumeric())
-        })
+        .filter(|at| body.get(*at).is_some_and(|byte| byte.is_ascii_alphanumeric()))
         // No usable id (an empty `Tamper::Id`): change the first digit anywhere instead.
         .or_else(|| body.iter().position(u8::is_ascii_digit));
     if let Some(byte) = at.and_then(|at| body.get_mut(at)) {
@@ -104,11 +102,7 @@ fn tamper_body(body: &mut [u8]) {
 /// `resource.original_type` (also the AAD): `transaction` for `TRANSACTION.*`, `refund` for `REFUND.*`,
 /// else the event family in lower case.
 fn original_type(event_type: &str) -> String {
-    event_type
-        .split('.')
-        .next()
-        .unwrap_or(event_type)
-        .to_ascii_lowercase()
+    event_type.split('.').next().unwrap_or(event_type).to_ascii_lowercase()
 }
 
 fn summary(event_type: &str) -> &'static str {
@@ -119,4 +113,21 @@ fn summary(event_type: &str) -> &'static str {
         "REFUND.CLOSED" => "退款关闭",
         _ => "通知",
     }
+}
+
+/// POSTs a notification to `url`; the status and body of the answer.
+pub(crate) async fn post(url: &str, headers: HeaderMap, body: Vec<u8>) -> Result<(u16, String), crate::DeliveryError> {
+    let fail = |error: reqwest::Error| crate::DeliveryError(format!("POST {url}: {error}"));
+    // No proxy: the receiver is usually local, whatever the environment says.
+    let client = reqwest::Client::builder().no_proxy().build().map_err(fail)?;
+    let response = client
+        .post(url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(fail)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(fail)?;
+    Ok((status, text))
 }

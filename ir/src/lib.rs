@@ -1,7 +1,9 @@
 //! The intermediate representation: what the documentation says, as plain data.
 //!
-//! Parsing fills everything but the `rust` names; the naming pass (`naming.rs`) fills those.
-//! The schema is documented in `docs/ir.md`; `cargo xtask ir` prints it as JSON.
+//! The generator (`xtask`) fills it: parsing fills everything but the `rust` names; its naming
+//! pass (`naming.rs`) fills those. The schema is documented in `docs/ir.md`; `cargo xtask ir`
+//! prints it as JSON. The sandbox (`wechatpay-sdk-sandbox`) reads a copy without the prose
+//! ([`Api::without_prose`]) to check requests and answer them as the pages say.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +25,98 @@ pub struct Api {
     /// Page defects the generator worked around, as `file:line: what was assumed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+impl Api {
+    /// What a program that checks and answers requests needs, and nothing else: descriptions,
+    /// titles, links, line numbers, warnings and everything the generator's later passes add
+    /// (Rust names, module paths, the type space) are dropped. Small enough to embed.
+    pub fn without_prose(&self) -> Api {
+        fn fields(list: &[Field]) -> Vec<Field> {
+            list.iter()
+                .map(|field| Field {
+                    name: field.name.clone(),
+                    line: 0,
+                    ty: field.ty,
+                    required: field.required,
+                    description: String::new(),
+                    enum_values: field.enum_values.clone(),
+                    encrypted: field.encrypted,
+                    encoded: field.encoded,
+                    filled: field.filled,
+                    children: fields(&field.children),
+                    rust: None,
+                })
+                .collect()
+        }
+        let part = |part: &Option<Part>| {
+            part.as_ref().map(|part| Part {
+                line: 0,
+                required: part.required,
+                fields: fields(&part.fields),
+            })
+        };
+        let operations = self
+            .operations
+            .iter()
+            .map(|op| Operation {
+                file: op.file.clone(),
+                line: 0,
+                method: op.method,
+                path: op.path.clone(),
+                family: op.family.clone(),
+                title: String::new(),
+                group: None,
+                description: String::new(),
+                docs: Vec::new(),
+                request: Request {
+                    path_params: fields(&op.request.path_params),
+                    query: fields(&op.request.query),
+                    headers: fields(&op.request.headers),
+                    json: part(&op.request.json),
+                    multipart: part(&op.request.multipart),
+                    base_uri: op.request.base_uri.as_ref().map(|base| BaseUri {
+                        line: 0,
+                        ..base.clone()
+                    }),
+                },
+                response: match &op.response {
+                    Response::Json { fields: list } => Response::Json { fields: fields(list) },
+                    other => other.clone(),
+                },
+                module: Vec::new(),
+                response_type: None,
+            })
+            .collect();
+        let notifications = self
+            .notifications
+            .iter()
+            .map(|n| Notification {
+                file: n.file.clone(),
+                line: 0,
+                event_type: n.event_type.clone(),
+                event_types: n.event_types.clone(),
+                title: String::new(),
+                description: String::new(),
+                docs: Vec::new(),
+                headers: fields(&n.headers),
+                envelope: fields(&n.envelope),
+                payload: fields(&n.payload),
+                untyped: n.untyped.clone(),
+                module: Vec::new(),
+                variant: String::new(),
+                payload_type: None,
+            })
+            .collect();
+        Api {
+            pages: self.pages,
+            redirects: Vec::new(),
+            operations,
+            notifications,
+            types: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// One HTTP operation.

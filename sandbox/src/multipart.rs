@@ -14,11 +14,7 @@ pub(crate) struct Part {
 pub(crate) fn boundary(headers: &HeaderMap) -> Option<String> {
     let content_type = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
     let mut params = content_type.split(';');
-    if !params
-        .next()?
-        .trim()
-        .eq_ignore_ascii_case("multipart/form-data")
-    {
+    if !params.next()?.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
     params.find_map(|param| {

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::crypto;
-use super::keys::{MERCHANT_ID, MERCHANT_SERIAL};
+use crate::crypto;
+use crate::keys::Keys;
 
 pub(crate) const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// How far a request's timestamp may be from the server's clock.
@@ -35,10 +35,7 @@ pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
         let (value, after) = after
             .split_once('"')
             .ok_or_else(|| format!("Authorization: value of `{}` is not closed", key.trim()))?;
-        if pairs
-            .insert(key.trim().to_owned(), value.to_owned())
-            .is_some()
-        {
+        if pairs.insert(key.trim().to_owned(), value.to_owned()).is_some() {
             return Err(format!("Authorization: `{}` appears twice", key.trim()));
         }
         rest = after.trim_start();
@@ -65,18 +62,16 @@ pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
 /// Everything but the nonce replay check (which needs the server's memory): the merchant, its certificate
 /// serial, the clock and the signature over `METHOD\nPATH_AND_QUERY\nTIMESTAMP\nNONCE\nBODY\n`.
 pub(crate) fn check(
+    keys: &Keys,
     credentials: &Credentials,
     method: &str,
     path_and_query: &str,
     signed_body: &[u8],
 ) -> Result<(), String> {
-    if credentials.mchid != MERCHANT_ID {
-        return Err(format!(
-            "mchid `{}` is not the test merchant",
-            credentials.mchid
-        ));
+    if credentials.mchid != keys.mchid() {
+        return Err(format!("mchid `{}` is not the sandbox merchant", credentials.mchid));
     }
-    if !credentials.serial_no.eq_ignore_ascii_case(MERCHANT_SERIAL) {
+    if !credentials.serial_no.eq_ignore_ascii_case(keys.merchant_serial()) {
         return Err(format!(
             "serial_no `{}` is not the merchant certificate's serial",
             credentials.serial_no
@@ -90,9 +85,7 @@ pub(crate) fn check(
         .parse()
         .map_err(|_| format!("timestamp `{}` is not a number", credentials.timestamp))?;
     if (crypto::unix_now() - timestamp).abs() > MAX_SKEW_SECS {
-        return Err(format!(
-            "timestamp {timestamp} is more than {MAX_SKEW_SECS} s from now"
-        ));
+        return Err(format!("timestamp {timestamp} is more than {MAX_SKEW_SECS} s from now"));
     }
     let mut message = format!(
         "{method}\n{path_and_query}\n{}\n{}\n",
@@ -101,5 +94,5 @@ pub(crate) fn check(
     .into_bytes();
     message.extend_from_slice(signed_body);
     message.push(b'\n');
-    crypto::verify_merchant(&message, &credentials.signature).map_err(str::to_owned)
+    crypto::verify_merchant(keys, &message, &credentials.signature).map_err(str::to_owned)
 }

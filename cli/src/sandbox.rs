@@ -1,0 +1,62 @@
+//! `wechatpay sandbox`: the sandbox as a program, for tests in any language.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use wechatpay_sdk_sandbox::{CertChoice, Config, Keys, Sandbox, Signer};
+
+use crate::args::{SandboxArgs, SignerArg};
+use crate::failure::Failure;
+
+pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let dir = args
+        .keys
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("wechatpay-sandbox-{}", std::process::id())));
+    let keys = tokio::task::spawn_blocking(move || Keys::load_or_generate(dir))
+        .await
+        .map_err(|error| Failure::usage(format!("keys: {error}")))?
+        .map_err(|error| Failure::usage(format!("keys: {error}")))?;
+    let config = Config {
+        keys: Some(Arc::new(keys)),
+        signer: match args.signer {
+            SignerArg::PublicKey => Signer::PublicKey,
+            SignerArg::Platform => Signer::Platform,
+        },
+        time_scale: args.time_scale,
+        deliver_beyond_loopback: args.deliver_anywhere,
+        ..Config::default()
+    };
+    let sandbox = Sandbox::bind(args.listen, config)
+        .await
+        .map_err(|error| Failure::usage(error.to_string()))?;
+    let keys = sandbox.keys();
+    let dir = keys.dir().map(|dir| dir.display().to_string()).unwrap_or_default();
+    let file = |name: &str| format!("{dir}/{name}");
+    // `name: value` lines on stdout, flushed at once: a test or script reads them, then talks to
+    // the sandbox. The same names as the WECHATPAY_* settings, lower case.
+    let lines = [
+        ("base_url", sandbox.base_url()),
+        ("mchid", keys.mchid().to_owned()),
+        ("merchant_serial", keys.merchant_serial().to_owned()),
+        ("merchant_key_file", file("merchant_key.pem")),
+        ("public_key_id", keys.public_key_id().to_owned()),
+        ("public_key_file", file("wechatpay_pub_key.pem")),
+        ("platform_serial", keys.platform_serial(CertChoice::Platform).to_owned()),
+        ("platform_certificate_file", file("platform_cert.pem")),
+        ("apiv3_key_file", file("apiv3_key.txt")),
+    ];
+    let mut out = std::io::stdout().lock();
+    for (name, value) in lines {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    let _ = out.flush();
+    drop(out);
+    eprintln!("sandbox ready in {} ms; Ctrl-C stops it", started.elapsed().as_millis());
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|error| Failure::failed(format!("cannot wait for Ctrl-C: {error}")))?;
+    eprintln!("sandbox stopped");
+    Ok(())
+}
