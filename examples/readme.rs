@@ -1,32 +1,9 @@
 //! The README's Rust code, compiled: `tests/readme.rs` checks that each `rust` block of the README
-//! appears here line for line, so the README cannot drift from the API. Not meant to be run.
+//! appears here line for line, so the README cannot drift from the API. Not meant to be run (the
+//! runnable payment is `examples/quickstart.rs`).
 
 // The snippets end where the README stops: what they bind last is not used, nothing is called.
 #![allow(dead_code, unused_variables)]
-
-/// "Using it".
-async fn using_it() -> Result<(), Box<dyn std::error::Error>> {
-use wechatpay::{Client, MerchantKey, PublicKey};
-use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
-
-let client = Client::builder("1900000109", "MERCHANT_CERT_SERIAL", MerchantKey::from_pem_file("apiclient_key.pem")?)
-    .wechatpay_public_key("PUB_KEY_ID_0114232134912410000000000000", PublicKey::from_pem_file("pub_key.pem")?)
-    .build()?;
-
-let request = Request::builder()
-    .appid("wxd678efh567hg6787")
-    .description("Image形象店-深圳腾大-QQ公仔")
-    .out_trade_no("1217752501201407033233368018")
-    .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
-    .amount(Amount::builder().total(100))
-    .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
-    .build()?;                       // Err names every missing required field by JSON path
-
-let prepay = client.v3().pay().transactions().jsapi().post(request).await?;   // or client.send(request)
-let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
-println!("prepay {} (Request-ID {:?})", prepay.prepay_id, prepay.request_id());
-    Ok(())
-}
 
 /// Stands for the merchant's own error type.
 #[derive(Debug)]
@@ -40,12 +17,132 @@ impl std::fmt::Display for MyError {
 
 impl std::error::Error for MyError {}
 
+impl From<wechatpay::notify::NotifyError> for MyError {
+    fn from(_: wechatpay::notify::NotifyError) -> Self {
+        MyError
+    }
+}
+
+/// Stands for the merchant's own bookkeeping.
+async fn mark_paid(out_trade_no: &str, total: i64) -> Result<(), MyError> {
+    println!("{out_trade_no}: {total} fen paid");
+    Ok(())
+}
+
+/// "A payment, end to end": the client.
+fn the_client() -> Result<wechatpay::Client, Box<dyn std::error::Error>> {
+use wechatpay::{ApiV3Key, Client, MerchantKey, PublicKey};
+
+let client = Client::builder("1900000109", "3775B6A45ACD588826D15E583A95F5DD2C6B5C94", MerchantKey::from_pem_file("apiclient_key.pem")?)
+    .wechatpay_public_key("PUB_KEY_ID_0114232134912410000000000000", PublicKey::from_pem_file("pub_key.pem")?)
+    .apiv3_key(ApiV3Key::new(&std::env::var("WECHATPAY_APIV3_KEY")?)?)
+    .build()?;
+    Ok(client)
+}
+
+/// "A payment, end to end": the order and what the mini-program needs to pay it.
+async fn the_order(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
+
+let order = Request::builder()
+    .appid("wxd678efh567hg6787")
+    .description("Image形象店-深圳腾大-QQ公仔")
+    .out_trade_no("1217752501201407033233368018")
+    .notify_url("https://shop.example.com/wechatpay/notify")
+    .amount(Amount::builder().total(100))
+    .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+    .build()?;                      // Err names every missing required field by JSON path
+let prepay = client.send(order).await?;
+let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+    Ok(())
+}
+
+/// "A payment, end to end": the notification route.
+fn the_route(client: wechatpay::Client) -> Result<axum::Router, Box<dyn std::error::Error>> {
+use wechatpay::notify::{axum::handler, Event, Notification};
+
+let notifications = client.notifications()?;   // verified with the client's keys, opened with the APIv3 key
+let app = axum::Router::new().route("/wechatpay/notify", handler(notifications, |notification: Notification| async move {
+    let notification = notification.strict()?;  // never act on a defaulted amount
+    if let Event::TransactionSuccess(paid) = &notification.event {
+        mark_paid(&paid.out_trade_no, paid.amount.total).await?;  // idempotently: it may come twice
+    }
+    Ok::<_, MyError>(())
+}));
+    Ok(app)
+}
+
+/// "A payment, end to end": the query.
+async fn the_query(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request;
+
+let query = Request::builder().out_trade_no("1217752501201407033233368018").build()?;
+let order = client.send(query).await?.strict()?;
+println!("{} is {} ({} fen)", order.out_trade_no, order.trade_state, order.amount.total);
+    Ok(())
+}
+
+/// "A payment, end to end": the refund, and "Errors": a refund whose answer cannot be trusted is
+/// queried, not repeated.
+async fn the_refund(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::refund::domestic::refunds::{by_out_refund_no, post};
+
+let refund = post::Request::builder()
+    .out_trade_no("1217752501201407033233368018")
+    .out_refund_no("R1217752501201407033233368018")
+    .amount(post::Amount::builder().refund(100).total(100).currency("CNY"))
+    .build()?;
+match client.send(refund).await {
+    Ok(refund) => println!("refund {} is {:?}", refund.out_refund_no, refund.status),
+    // It may have happened: ask before anything else, and retry only with the same number.
+    Err(error) if error.outcome_unknown() => {
+        let query = by_out_refund_no::get::Request::builder().out_refund_no("R1217752501201407033233368018").build()?;
+        let refund = client.send(query).await?;
+        println!("refund {} is {:?}", refund.out_refund_no, refund.status);
+    }
+    Err(error) => return Err(error.into()), // refused by WeChat Pay (verified), or never sent
+}
+    Ok(())
+}
+
+/// "Service providers".
+async fn service_provider(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::pay::partner::transactions::jsapi::post::{Amount, Payer, Request};
+
+let order = Request::builder()                 // sp_mchid: the client's merchant id, filled in
+    .sp_appid("wx8888888888888888")
+    .sub_mchid("1900000109")                    // the sub-merchant the payment is for
+    .description("Image形象店-深圳腾大-QQ公仔")
+    .out_trade_no("1217752501201407033233368018")
+    .notify_url("https://provider.example.com/wechatpay/notify")
+    .amount(Amount::builder().total(100))
+    .payer(Payer::builder().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+    .build()?;
+let prepay = client.send(order).await?;
+let params = client.jsapi_pay_params("wx8888888888888888", &prepay.prepay_id);
+    Ok(())
+}
+
+/// "What the service really sends".
+async fn deviations(
+    client: wechatpay::Client,
+    query: wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request,
+) -> Result<(), Box<dyn std::error::Error>> {
+let order = client.send(query).await?;
+for deviation in order.deviations() {
+    println!("{deviation}");                   // e.g. `amount.total`: required but absent (read as its default)
+}
+let everything = order.json()?;                // the whole verified body, documented members or not
+let order = order.strict()?;                   // Err(Error::Deviated) unless the answer is as documented
+    Ok(())
+}
+
 // "One type per concept": one function for a query's answer and a notification's payload.
 use wechatpay::types::Transaction;
 use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
 use wechatpay::webhook::Event;
 
-async fn mark_paid(order: &Transaction) -> Result<(), MyError> {
+async fn record(order: &Transaction) -> Result<(), MyError> {
     println!("{} is {}", order.out_trade_no, order.trade_state);
     Ok(())
 }
@@ -58,16 +155,16 @@ async fn one_type(
 // From a query…
 let query = by_out_trade_no::get::Request::builder().out_trade_no("1217752501201407033233368018").build()?;
 let order = client.send(query).await?;
-mark_paid(&order).await?;
+record(&order).await?;
 
 // …and from a notification.
 if let Event::TransactionSuccess(transaction) = &notification.event {
-    mark_paid(transaction).await?;
+    record(transaction).await?;
 }
     Ok(())
 }
 
-/// "In your tests".
+/// "Responses in your tests".
 fn in_tests() -> Result<(), Box<dyn std::error::Error>> {
 let order: Transaction = serde_json::from_value(serde_json::json!({
     "out_trade_no": "1217752501201407033233368018",
@@ -106,7 +203,7 @@ println!("{}", payload.decode_payload(br#"{"out_refund_no": "R-1217", "refund_st
     Ok(())
 }
 
-/// "Notifications": what a handler in any framework does with the request's headers and body.
+/// "Notifications in any framework": what a handler does with the request's headers and body.
 async fn notifications(
     client: wechatpay::Client,
     headers: http::HeaderMap,
@@ -119,7 +216,7 @@ let notifications = client.notifications()?;      // the client's keys and APIv3
 // In any framework: the request's http::HeaderMap and its raw body bytes.
 let answer = notifications.process(&headers, &body, |notification: Notification| async move {
     if let Event::TransactionSuccess(transaction) = &notification.event {
-        mark_paid(transaction).await?;  // your code
+        record(transaction).await?;  // your code
     }
     Ok::<_, MyError>(())
 }).await;

@@ -41,8 +41,10 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 mod replay;
 #[cfg(any(feature = "redis", feature = "postgres"))]
@@ -70,6 +72,7 @@ pub use replay::{
     DEFAULT_TTL,
 };
 #[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "postgres"))))]
 pub use shared::{SharedReplayGuard, Storage, DEFAULT_TIMEOUT};
 
 /// How often notifications naming unknown keys or failing verification are logged: anyone can

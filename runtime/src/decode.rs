@@ -27,7 +27,8 @@
 
 use serde_json::Value;
 
-use crate::json::{FromJson, Reading, ToJson};
+use crate::from_json::{FromJson, Reader, Reading};
+use crate::to_json::ToJson;
 use crate::report::{DecodeError, Deviation};
 use crate::values::ByteStream;
 use crate::writing::Writing;
@@ -64,7 +65,7 @@ pub trait JsonResponse: FromJson + ToJson {
     /// The documented members (JSON keys).
     const MEMBERS: &'static [&'static str];
     /// Whether any member is required: then a body holding none of [`MEMBERS`](Self::MEMBERS) is
-    /// not the documented answer (recorded as [`DeviationKind::Undocumented`]).
+    /// not the documented answer (recorded as [`DeviationKind::Undocumented`](crate::DeviationKind::Undocumented)).
     const ANY_REQUIRED: bool;
     /// Whether the body is APIv2 XML (`<xml>…</xml>`) rather than JSON.
     const XML: bool = false;
@@ -116,61 +117,71 @@ impl Decode for ByteStream {
     }
 }
 
-/// Parses `body` and reads it leniently into `T` (see the module documentation): a value, with
-/// every deviation from the documentation recorded. (The error is for a reader that cannot make
-/// its own default; the generated ones always can.)
+/// Reads `body` leniently into `T` (see the module documentation): a value, with every deviation
+/// from the documentation recorded. (The error is for a reader that cannot make its own default;
+/// the generated ones always can.)
 pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
     if T::XML {
         return decode_xml(body);
     }
-    let parsed = serde_json::from_slice::<Value>(body).map_err(|error| format!("not JSON: {error}"));
-    read_document(parsed, Reading::lenient())
+    read_document(body, Reading::lenient())
 }
 
 /// [`decode_json`] for an APIv2 body: the XML read into JSON (text members as strings, indexed
 /// members gathered by the names `T` documents), then read leniently. Some APIv2 answers are
 /// JSON (`retcode`, …): a body that is not XML is read as JSON.
 fn decode_xml<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
-    let parsed = if crate::xml::looks_like_xml(body) {
-        crate::xml::parse(body).map(|members| crate::xml::to_json(members, T::MEMBERS)).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice::<Value>(body).map_err(|e| format!("neither XML nor JSON: {e}"))
-    };
-    read_document(parsed, Reading::lenient_xml())
-}
-
-/// Reads a parsed body (or why it did not parse) into `T` with `at`: a body holding none of the
-/// documented members, or not an object, or not parsed, reads as defaults, recorded.
-fn read_document<T: JsonResponse>(parsed: Result<Value, String>, mut at: Reading) -> Result<Decoded<T>, DecodeError> {
-    let value = match parsed {
-        Ok(Value::Object(object)) => {
-            let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
-            if T::ANY_REQUIRED && !T::MEMBERS.iter().any(documented) {
-                at.deviate(|_| Deviation::undocumented());
-                at.quietly_absent()
-            } else {
-                T::from_json(Value::Object(object), &mut at)
-            }
-        }
-        Ok(other) => {
-            at.deviate(|path| Deviation::mismatch(path, "expected an object", crate::report::kind_of(&other)));
-            at.quietly_absent()
+    if !crate::xml::looks_like_xml(body) {
+        return read_document(body, Reading::lenient_xml());
+    }
+    match crate::xml::parse(body) {
+        Ok(members) => {
+            let json = crate::xml::to_json(members, T::MEMBERS);
+            // Serialising a tree of strings, lists and objects cannot fail.
+            let json = serde_json::to_vec(&json).map_err(|e| DecodeError::new("", e.to_string()))?;
+            read_document(&json, Reading::lenient_xml())
         }
         Err(error) => {
-            at.deviate(|path| Deviation::mismatch(path, &error, "text"));
-            at.quietly_absent()
+            let mut at = Reading::lenient_xml();
+            at.deviate(|_| Deviation::mismatch(String::new(), &error.to_string(), "text"));
+            let value = at.quietly_absent()?;
+            Ok(Decoded { value, deviations: at.into_deviations() })
+        }
+    }
+}
+
+/// Reads a JSON body into `T` with `at`: a body holding none of the documented members, or not an
+/// object, or not JSON, reads as defaults, recorded.
+fn read_document<T: JsonResponse>(body: &[u8], mut at: Reading) -> Result<Decoded<T>, DecodeError> {
+    let mut reader = Reader::new(body, &mut at);
+    let read = T::read(&mut reader).and_then(|value| reader.finish().map(|()| value));
+    let value = match read {
+        Ok(value) if !T::ANY_REQUIRED || at.found_documented() => value,
+        // None of the documented members: not the documented answer (another variant, renamed
+        // members). Its members' absences would say nothing more: one deviation says it all.
+        Ok(_) => {
+            at.forget_deviations();
+            at.deviate(|_| Deviation::undocumented());
+            at.quietly_absent()?
+        }
+        Err(error) => {
+            at.forget_deviations();
+            let found = if error.is_syntax() { "text" } else { "another kind" };
+            at.deviate(|_| Deviation::mismatch(String::new(), error.message(), found));
+            at.quietly_absent()?
         }
     };
-    Ok(Decoded { value: value?, deviations: at.into_deviations() })
+    Ok(Decoded { value, deviations: at.into_deviations() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::tests::Amount;
-    use crate::json::{object, put, put_optional, take, take_optional};
+    use crate::from_json::tests::Amount;
     use crate::report::DeviationKind;
+    use crate::to_json::{put, put_optional};
     use crate::values::Number;
+    use crate::writing::Writing;
     use serde_json::Map;
 
     #[derive(Debug, PartialEq)]
@@ -184,15 +195,40 @@ mod tests {
     }
 
     impl FromJson for Order {
-        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
-            let mut object = object(value, at)?;
+        fn read(r: &mut Reader<'_, '_>) -> Result<Self, DecodeError> {
+            fn member(key: &str) -> usize {
+                match key {
+                    "out_trade_no" => 0,
+                    "notify_url" => 1,
+                    "amount" => 2,
+                    "total_count" => 3,
+                    "rate" => 4,
+                    "details" => 5,
+                    _ => usize::MAX,
+                }
+            }
+            let (mut out_trade_no, mut notify_url, mut amount) = (None, None, None);
+            let (mut total_count, mut rate, mut details) = (None, None, None);
+            let mut next = r.first_member(member)?;
+            while let Some(index) = next {
+                match index {
+                    0 => out_trade_no = r.member_required("out_trade_no")?,
+                    1 => notify_url = r.member_required("notify_url")?,
+                    2 => amount = r.member_required("amount")?,
+                    3 => total_count = r.member("total_count")?,
+                    4 => rate = r.member("rate")?,
+                    5 => details = r.member("details")?,
+                    _ => r.skip()?,
+                }
+                next = r.next_member(member)?;
+            }
             Ok(Order {
-                out_trade_no: take(&mut object, "out_trade_no", at)?,
-                notify_url: take(&mut object, "notify_url", at)?,
-                amount: take(&mut object, "amount", at)?,
-                total_count: take_optional(&mut object, "total_count", at)?,
-                rate: take_optional(&mut object, "rate", at)?,
-                details: take_optional(&mut object, "details", at)?,
+                out_trade_no: r.required(out_trade_no, "out_trade_no")?,
+                notify_url: r.required(notify_url, "notify_url")?,
+                amount: r.required(amount, "amount")?,
+                total_count,
+                rate,
+                details,
             })
         }
     }
@@ -211,8 +247,7 @@ mod tests {
     }
 
     impl JsonResponse for Order {
-        const MEMBERS: &'static [&'static str] =
-            &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
+        const MEMBERS: &'static [&'static str] = &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
         const ANY_REQUIRED: bool = true;
     }
 
@@ -223,7 +258,7 @@ mod tests {
     #[test]
     fn absent_required_fields_get_defaults_and_are_recorded() {
         let decoded = decode_json::<Order>(br#"{"out_trade_no": "1217", "amount": {}}"#).unwrap();
-        assert_eq!(paths(&decoded), ["notify_url", "amount.total"]);
+        assert_eq!(paths(&decoded), ["amount.total", "notify_url"], "in reading order");
         assert!(decoded.deviations.iter().all(|deviation| deviation.kind == DeviationKind::Absent));
         assert_eq!(decoded.value.notify_url, "");
         assert_eq!(decoded.value.amount.total, 0);
@@ -260,19 +295,18 @@ mod tests {
 
     #[test]
     fn a_value_of_another_kind_is_defaulted_and_the_rest_is_read() {
-        let decoded = decode_json::<Order>(
-            br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#,
-        )
-        .unwrap();
+        let decoded =
+            decode_json::<Order>(br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#)
+                .unwrap();
         let found: Vec<String> = decoded.deviations.iter().map(ToString::to_string).collect();
         assert_eq!(
             found,
             [
-                "`notify_url`: required but absent (read as its default)",
                 "`amount`: expected an object, found a string (read as its default)",
-                "`rate`: expected a number, found an object (read as its default)",
                 "`details[0].total`: required but absent (read as its default)",
                 "`details[1].total`: expected an integer, found an array (read as its default)",
+                "`rate`: expected a number, found an object (read as its default)",
+                "`notify_url`: required but absent (read as its default)",
             ]
         );
         assert_eq!(decoded.value.out_trade_no, "1", "what fits is typed");

@@ -10,11 +10,12 @@
 mod builder;
 mod decode;
 mod envelope;
-mod json;
+mod from_json;
 mod operation;
 mod paging;
 mod registry;
 mod report;
+mod to_json;
 mod values;
 mod writing;
 pub mod xml;
@@ -22,16 +23,13 @@ pub mod xml;
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
-pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
-pub use operation::{
-    Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport,
-};
+pub use from_json::{read_strict, FromJson, Reader, Reading};
+pub use to_json::{put, put_optional, ToJson};
+pub use operation::{Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
 pub use report::{DecodeError, Deviation, DeviationKind};
-pub use values::{
-    encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded,
-};
+pub use values::{encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
 pub use writing::{Seal, SealError, Writing};
 
 /// What generated code reaches through this crate, so that it needs no derive macro.
@@ -54,17 +52,13 @@ macro_rules! string_enum {
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text =
-                    <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
                 Ok($name::from(&*text))
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(
-                value: $crate::__private::serde_json::Value,
-                at: &mut $crate::Reading,
-            ) -> Result<Self, $crate::DecodeError> {
-                <String as $crate::FromJson>::from_json(value, at).map(|text| $name::from(text.as_str()))
+            fn read(r: &mut $crate::Reader<'_, '_>) -> Result<Self, $crate::DecodeError> {
+                <String as $crate::FromJson>::read(r).map(|text| $name::from(text.as_str()))
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 Ok($name::from(""))
@@ -103,11 +97,8 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(
-                value: $crate::__private::serde_json::Value,
-                at: &mut $crate::Reading,
-            ) -> Result<Self, $crate::DecodeError> {
-                <i64 as $crate::FromJson>::from_json(value, at).map($name::from)
+            fn read(r: &mut $crate::Reader<'_, '_>) -> Result<Self, $crate::DecodeError> {
+                <i64 as $crate::FromJson>::read(r).map($name::from)
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 Ok($name::from(0))

@@ -5,9 +5,8 @@
 use serde_json::Value;
 
 use crate::decode::Decoded;
-use crate::json::Reading;
-use crate::operation::{ErasedOperation, Protocol, ResponseKind};
 use crate::report::DecodeError;
+use crate::operation::{ErasedOperation, Protocol, ResponseKind};
 
 /// One operation of the crate.
 #[derive(Clone, Copy)]
@@ -154,10 +153,7 @@ impl NotificationInfo {
 
 impl std::fmt::Debug for NotificationInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotificationInfo")
-            .field("event_type", &self.event_type)
-            .field("module", &self.module)
-            .finish_non_exhaustive()
+        f.debug_struct("NotificationInfo").field("event_type", &self.event_type).field("module", &self.module).finish_non_exhaustive()
     }
 }
 
@@ -207,7 +203,7 @@ pub fn find<'a>(operations: &'a [OperationInfo], method: &str, path: &str) -> Op
 #[doc(hidden)]
 pub fn erased<R>(fields: Value) -> Result<Box<dyn ErasedOperation>, DecodeError>
 where
-    R: crate::json::FromJson + ErasedOperation + 'static,
+    R: crate::from_json::FromJson + ErasedOperation + 'static,
 {
     let Value::Object(parts) = fields else {
         return Err(DecodeError::new("", "expected an object of request parts"));
@@ -231,6 +227,7 @@ where
             }
         }
     }
-    let request = R::from_json(Value::Object(flat), &mut Reading::strict())?;
+    let json = serde_json::to_vec(&Value::Object(flat)).map_err(|error| DecodeError::new("", error.to_string()))?;
+    let request: R = crate::from_json::read_strict(&json)?;
     Ok(Box::new(request))
 }

@@ -4,18 +4,28 @@
 
 use std::fmt;
 
-use serde_json::Value;
-
 /// A value that does not read, with where: the JSON path (`amount.total`, `data[2].state`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
     path: String,
     message: String,
+    /// The text is not JSON: nothing after this point can be read.
+    syntax: bool,
 }
 
 impl DecodeError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        DecodeError { path: path.into(), message: message.into() }
+        DecodeError { path: path.into(), message: message.into(), syntax: false }
+    }
+
+    /// The text is not JSON (or ends early) at `path`.
+    pub fn syntax(path: impl Into<String>, message: impl Into<String>) -> Self {
+        DecodeError { path: path.into(), message: message.into(), syntax: true }
+    }
+
+    /// Whether the text itself is not JSON, rather than a value of another type.
+    pub fn is_syntax(&self) -> bool {
+        self.syntax
     }
 
     /// The JSON path of the value that does not decode (empty for the body itself).
@@ -88,17 +98,5 @@ impl fmt::Display for Deviation {
             DeviationKind::Mismatch { message, .. } => write!(f, "{at}: {message} (read as its default)"),
             DeviationKind::Undocumented => write!(f, "{at}: none of the documented members is present"),
         }
-    }
-}
-
-/// What a JSON value is, for messages: `a string`, `an object`, …
-pub(crate) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

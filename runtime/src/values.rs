@@ -1,4 +1,4 @@
-//! Wire value types: numbers kept exactly as sent, sensitive plain text, ciphertext the service
+//! Wire value types: numbers as sent (integers exactly, decimals without an integer cast), sensitive plain text, ciphertext the service
 //! encrypted for the merchant, structures carried inside strings, files to upload and bytes
 //! downloaded, and how values are written in a path, query string or header.
 
@@ -75,8 +75,8 @@ impl<T: ToParam> ToParam for Vec<T> {
     }
 }
 
-/// A JSON `number` kept exactly as sent: an amount in cents, a quantity with two decimals, or
-/// more digits than `f64` holds.
+/// A JSON `number` as `serde_json` holds it: an integer exactly (to 64 bits, signed or not), a
+/// decimal as `f64` (`6.5`, a quantity with two decimals), never truncated to an integer type.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Number(serde_json::Number);
@@ -230,7 +230,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for UrlEncoded<T> {
 
 impl<T: crate::ToJson> ToParam for UrlEncoded<T> {
     fn to_param(&self, out: &mut Writing<'_>) -> String {
-        crate::json::url_encode(self.0.to_json(out))
+        crate::to_json::url_encode(self.0.to_json(out))
     }
 }
 

@@ -532,12 +532,18 @@ mod custom {
     }
 
     impl wechatpay::runtime::FromJson for Found {
-        fn from_json(
-            value: serde_json::Value,
-            at: &mut wechatpay::runtime::Reading,
-        ) -> Result<Self, wechatpay::runtime::DecodeError> {
-            let mut object = wechatpay::runtime::object(value, at)?;
-            Ok(Found { out_trade_no: wechatpay::runtime::take(&mut object, "out_trade_no", at)? })
+        fn read(reader: &mut wechatpay::runtime::Reader<'_, '_>) -> Result<Self, wechatpay::runtime::DecodeError> {
+            let member = |key: &str| if key == "out_trade_no" { 0 } else { usize::MAX };
+            let mut out_trade_no = None;
+            let mut next = reader.first_member(member)?;
+            while let Some(index) = next {
+                match index {
+                    0 => out_trade_no = reader.member_required("out_trade_no")?,
+                    _ => reader.skip()?,
+                }
+                next = reader.next_member(member)?;
+            }
+            Ok(Found { out_trade_no: reader.required(out_trade_no, "out_trade_no")? })
         }
     }
     impl wechatpay::runtime::ToJson for Found {

@@ -20,7 +20,7 @@ mod webhooks;
 use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::ir::{Api, Encoding, Encryption, Field, Type};
 
@@ -217,27 +217,72 @@ pub struct JsonMember {
     pub required: bool,
 }
 
-/// `impl FromJson`: each member taken from its key (see `runtime::json` for why not serde's
-/// derive), then anything left over ignored.
+/// `impl FromJson`: the object's keys matched to members (anything else skipped), then the
+/// required members checked (see `runtime::from_json` for why not serde's derive).
 fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
-    let takes = members.iter().map(|JsonMember { ident, key, required }| {
+    if members.is_empty() {
+        return quote! {
+            #cfg
+            impl crate::runtime::FromJson for #name {
+                fn read(reader: &mut crate::runtime::Reader<'_, '_>) -> Result<Self, crate::runtime::DecodeError> {
+                    let mut next = reader.first_member(|_| usize::MAX)?;
+                    while next.is_some() {
+                        reader.skip()?;
+                        next = reader.next_member(|_| usize::MAX)?;
+                    }
+                    Ok(#name {})
+                }
+            }
+        };
+    }
+    let index = |index: usize| proc_macro2::Literal::usize_unsuffixed(index);
+    // Each member's value so far is `m_<member>`: no member's name can then shadow the reader or
+    // the loop's own variables.
+    let slot = |ident: &Ident| format_ident!("m_{}", ident.to_string().trim_start_matches("r#"));
+    let keys = members.iter().enumerate().map(|(i, JsonMember { key, .. })| {
+        let i = index(i);
+        quote! { #key => #i, }
+    });
+    let slots = members.iter().map(|JsonMember { ident, .. }| {
+        let slot = slot(ident);
+        quote! { let mut #slot = None; }
+    });
+    let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required })| {
+        let (i, slot) = (index(i), slot(ident));
         if *required {
-            quote! { #ident: crate::runtime::take(&mut object, #key, at)? }
+            quote! { #i => #slot = reader.member_required(#key)?, }
         } else {
-            quote! { #ident: crate::runtime::take_optional(&mut object, #key, at)? }
+            quote! { #i => #slot = reader.member(#key)?, }
         }
     });
-    let object = if members.is_empty() {
-        quote! { _object }
-    } else {
-        quote! { mut object }
-    };
+    let fields = members.iter().map(|JsonMember { ident, key, required }| {
+        let slot = slot(ident);
+        if *required {
+            quote! { #ident: reader.required(#slot, #key)? }
+        } else {
+            quote! { #ident: #slot }
+        }
+    });
     quote! {
         #cfg
         impl crate::runtime::FromJson for #name {
-            fn from_json(value: serde_json::Value, at: &mut crate::runtime::Reading) -> Result<Self, crate::runtime::DecodeError> {
-                let #object = crate::runtime::object(value, at)?;
-                Ok(#name { #(#takes,)* })
+            fn read(reader: &mut crate::runtime::Reader<'_, '_>) -> Result<Self, crate::runtime::DecodeError> {
+                fn member(key: &str) -> usize {
+                    match key {
+                        #(#keys)*
+                        _ => usize::MAX,
+                    }
+                }
+                #(#slots)*
+                let mut next = reader.first_member(member)?;
+                while let Some(index) = next {
+                    match index {
+                        #(#reads)*
+                        _ => reader.skip()?,
+                    }
+                    next = reader.next_member(member)?;
+                }
+                Ok(#name { #(#fields,)* })
             }
         }
     }
