@@ -345,8 +345,9 @@ pub(crate) struct ServerState {
 }
 
 impl ServerState {
-    /// Keeps a request (while recording), the oldest dropped beyond the bounds.
+    /// Counts a request and keeps it (while recording), the oldest dropped beyond the bounds.
     fn record(&mut self, request: RecordedRequest) {
+        self.count += 1;
         if !self.recording {
             return;
         }
@@ -670,9 +671,7 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
             if let Some(answered) =
                 v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body)
             {
-                let mut state = shared.lock();
-                state.count += 1;
-                state.record(RecordedRequest {
+                shared.lock().record(RecordedRequest {
                     method,
                     path_and_query,
                     headers: parts.headers,
@@ -725,7 +724,6 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
-        state.count += 1;
         state.record(RecordedRequest {
             method,
             path_and_query,
