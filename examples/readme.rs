@@ -325,18 +325,13 @@ use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
 use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
 use wechatpay::notify::axum::handler;
 use wechatpay::webhook::Event;
-use wechatpay::{ApiV3Key, Client, MerchantKey, Notification, PublicKey};
-use wechatpay_sdk_sandbox::{Config, Sandbox, Signer};
+use wechatpay::sandbox::{client_builder, Config, Sandbox};
+use wechatpay::Notification;
 
 #[tokio::test]
 async fn an_order_is_paid_and_its_notification_handled() -> Result<(), Box<dyn std::error::Error>> {
-    let sandbox = Sandbox::start(Config { signer: Signer::PublicKey, ..Config::default() }).await?; // fresh keys
-    let keys = sandbox.keys();
-    let client = Client::builder(keys.mchid(), keys.merchant_serial(), MerchantKey::from_pem(keys.merchant_key_pem())?)
-        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
-        .apiv3_key(ApiV3Key::new(keys.apiv3_key())?)
-        .base_url(sandbox.base_url())
-        .build()?;
+    let sandbox = Sandbox::start(Config::default()).await?; // fresh keys for both sides
+    let client = client_builder(&sandbox)?.build()?; // its merchant, keys and URL
 
     // The merchant's notify_url: an axum handler that passes on the orders it is told are paid.
     let (paid, mut notified) = tokio::sync::mpsc::unbounded_channel();

@@ -65,6 +65,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod apiv2;
 pub mod bill;
 pub mod certificates;
 pub mod client;
@@ -75,7 +76,6 @@ mod exchange;
 // The fuzz targets' entry points, with the test keys: compiled only by cargo-fuzz (which sets
 // `--cfg fuzzing`) and for this crate's own unit tests, which replay the corpus. No feature can
 // turn it on.
-pub mod apiv2;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -88,6 +88,9 @@ pub mod pay_sign;
 mod refresh;
 pub mod reply;
 pub mod retry;
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
 pub mod signing;
 pub mod wechatpay_keys;
 

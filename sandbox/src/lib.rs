@@ -487,6 +487,11 @@ impl Sandbox {
         };
     }
 
+    /// Which key signs answers now.
+    pub fn signer(&self) -> Signer {
+        self.shared.lock().signer
+    }
+
     /// Which key signs from now on (rotation).
     pub fn set_signer(&self, signer: Signer) {
         self.shared.lock().signer = signer;

@@ -28,3 +28,5 @@ mod guards;
 #[cfg(feature = "axum")]
 mod merchants;
 mod v2;
+#[cfg(feature = "sandbox")]
+mod sandbox_client;

@@ -1,0 +1,49 @@
+//! Testing without real money: the sandbox (the `wechatpay-sdk-sandbox` crate, a WeChat Pay
+//! emulator on 127.0.0.1) re-exported, and [`client_builder`], a [`ClientBuilder`] ready for it.
+//!
+//! Enable the `sandbox` feature where the tests are built only:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! wechatpay-sdk = { version = "0.1", features = ["sandbox"] }
+//! ```
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use wechatpay::sandbox::{client_builder, Config, Sandbox};
+//!
+//! let sandbox = Sandbox::start(Config::default()).await?; // fresh keys for both sides
+//! let client = client_builder(&sandbox)?.build()?;
+//! # Ok(()) }
+//! ```
+
+pub use wechatpay_sdk_sandbox::*;
+
+use crate::{ApiV2Key, ApiV3Key, Client, ClientBuilder, KeyError, MerchantKey, PublicKey};
+
+/// A [`ClientBuilder`] for `sandbox`'s merchant: its id, serial and private key, the APIv3 and
+/// APIv2 keys (and the RSA key APIv2 seals bank details with), the sandbox's URL (bills downloaded
+/// from it too), and the key that verifies the sandbox's answers as it signs them now: its WeChat
+/// Pay public key, or, when it signs with a platform certificate ([`Signer::Platform`]), no key at
+/// all, so that the client downloads the certificates from the sandbox's `/v3/certificates` as it
+/// would from WeChat Pay. Anything else (timeouts, retries, a replay guard for notifications) is
+/// set on the builder as usual.
+pub fn client_builder(sandbox: &Sandbox) -> Result<ClientBuilder, KeyError> {
+    let keys = sandbox.keys();
+    let builder = Client::builder(keys.mchid(), keys.merchant_serial(), MerchantKey::from_pem(keys.merchant_key_pem())?)
+        .apiv3_key(ApiV3Key::new(keys.apiv3_key())?)
+        .apiv2_key(ApiV2Key::new(sandbox.apiv2_key())?)
+        // What APIv2's `risk/getpublickey` would hand out: the sandbox opens `pay_bank`'s sealed
+        // members with the private half of its WeChat Pay public key.
+        .apiv2_rsa_public_key(PublicKey::from_pem(keys.public_key_pem())?)
+        .base_url(sandbox.base_url())
+        // Bills are downloaded from the sandbox itself (plain http on 127.0.0.1).
+        .bill_download_origins([sandbox.base_url()]);
+    Ok(match sandbox.signer() {
+        Signer::PublicKey => {
+            builder.wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
+        }
+        // Without a public key the client downloads the certificates.
+        Signer::Platform | Signer::Platform2 => builder,
+    })
+}
