@@ -53,7 +53,7 @@ let order = Request::builder()
     .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
     .build()?;                      // Err names every missing required field by JSON path
 let prepay = client.send(order).await?;
-let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id).await?; // for wx.requestPayment
     Ok(())
 }
 
@@ -119,7 +119,7 @@ let order = Request::builder()                 // sp_mchid: the client's merchan
     .payer(Payer::builder().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
     .build()?;
 let prepay = client.send(order).await?;
-let params = client.jsapi_pay_params("wx8888888888888888", &prepay.prepay_id);
+let params = client.jsapi_pay_params("wx8888888888888888", &prepay.prepay_id).await?;
     Ok(())
 }
 

@@ -20,6 +20,9 @@ mod operations;
 mod server_selftest;
 mod verification;
 mod downloads;
+mod encrypted_bills;
+#[cfg(feature = "guomi")]
+mod guomi;
 mod faults;
 mod redaction;
 mod trust;

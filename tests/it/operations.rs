@@ -132,7 +132,7 @@ async fn prepay_then_pay_sign_for_jsapi_and_app() {
         .unwrap();
     assert!(prepay.prepay_id.starts_with("wx"), "{}", prepay.prepay_id);
 
-    let jsapi = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    let jsapi = client.jsapi_pay_params(APPID, &prepay.prepay_id).await.unwrap();
     assert_eq!(jsapi.package, format!("prepay_id={}", prepay.prepay_id));
     assert_eq!(jsapi.sign_type, "RSA");
     assert!(merchant_signed(
@@ -143,7 +143,7 @@ async fn prepay_then_pay_sign_for_jsapi_and_app() {
     assert_eq!(json["appId"], APPID);
     assert_eq!(json["paySign"], jsapi.pay_sign.as_str());
 
-    let app = client.app_pay_params(APPID, &prepay.prepay_id);
+    let app = client.app_pay_params(APPID, &prepay.prepay_id).await.unwrap();
     assert_eq!((app.partnerid.as_str(), app.package.as_str()), (keys::MERCHANT_ID, "Sign=WXPay"));
     assert!(merchant_signed(&[&app.appid, &app.timestamp, &app.noncestr, &app.prepayid], &app.sign));
 }
@@ -646,11 +646,11 @@ async fn fields_encrypted_for_the_merchant_are_decrypted_with_its_key() {
     let client = public_key_client(&server);
     let ciphertext = merchant_key().public_key().encrypt("13800138000").unwrap();
 
-    let plaintext = client.decrypt(&Encrypted::new(ciphertext)).expect("decrypted");
+    let plaintext = client.decrypt(&Encrypted::new(ciphertext)).await.expect("decrypted");
 
     assert_eq!(plaintext.expose(), "13800138000");
     assert_eq!(format!("{plaintext:?}"), "Sensitive(<redacted>)");
-    assert!(matches!(client.decrypt(&Encrypted::new("not base64!")), Err(Error::Crypto(_))));
+    assert!(matches!(client.decrypt(&Encrypted::new("not base64!")).await, Err(Error::Crypto(_))));
 }
 
 #[tokio::test]

@@ -1626,3 +1626,26 @@ async fn a_misbehaviour_on_a_path_applies_to_that_path_until_cleared_and_the_que
     assert_eq!(merchant.call("GET", "/v3/certificates", b"").await.status, 200, "certificates escape `always`");
     assert_eq!(get_transaction(&merchant).await.status, 500);
 }
+
+/// The server seals encrypted bills as they stream (CTR and GHASH assembled in
+/// `tests/server/bills.rs`): the same bytes as `aes-gcm`'s one-shot GCM over AES-256 and SM4.
+#[test]
+fn the_streaming_bill_sealer_is_the_one_shot_gcm_of_aes_gcm() {
+    use aes_gcm::aead::{Aead, KeyInit};
+    use crate::server::bills::{seal_stream, BillCipher};
+    let nonce = *b"43HmZ1bEQ7nT";
+    for (cipher, key) in [(BillCipher::Aes256, vec![1u8; 32]), (BillCipher::Sm4, vec![2u8; 16])] {
+        for length in [0usize, 1, 15, 16, 17, 1000] {
+            let plain: Vec<u8> = (0..length).map(|i| (i * 31 + 7) as u8).collect();
+            let pieces: Vec<bytes::Bytes> = plain.chunks(7).map(bytes::Bytes::copy_from_slice).collect();
+            let sealed: Vec<u8> = seal_stream(cipher, &key, &nonce, Box::new(pieces.into_iter())).flatten().collect();
+            let reference = match cipher {
+                BillCipher::Aes256 => aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap().encrypt((&nonce).into(), plain.as_slice()),
+                BillCipher::Sm4 => aes_gcm::AesGcm::<sm4::Sm4, aes_gcm::aes::cipher::consts::U12>::new_from_slice(&key)
+                    .unwrap()
+                    .encrypt((&nonce).into(), plain.as_slice()),
+            };
+            assert_eq!(sealed, reference.unwrap(), "{cipher:?}, {length} bytes");
+        }
+    }
+}

@@ -23,10 +23,22 @@ use super::{CertChoice, Signer};
 pub(crate) struct Held {
     /// `Wechatpay-Serial` value: the public-key id or the certificate serial.
     pub id: &'static str,
-    pub private: RsaPrivateKey,
-    pub signing: SigningKey<Sha256>,
+    pub key: HeldKey,
     /// The certificate, for platform keys.
     pub cert: Option<Cert>,
+}
+
+/// The private half of a key the server holds: RSA, or SM2 for national-cryptography merchants
+/// (`guomi.rs`).
+pub(crate) enum HeldKey {
+    Rsa { private: Box<RsaPrivateKey>, signing: Box<SigningKey<Sha256>> },
+    Sm2(Box<super::guomi::Sm2Held>),
+}
+
+impl Held {
+    pub fn is_sm2(&self) -> bool {
+        matches!(self.key, HeldKey::Sm2(_))
+    }
 }
 
 pub(crate) struct Cert {
@@ -42,6 +54,8 @@ pub(crate) struct Material {
     pub platform: Held,
     pub platform2: Held,
     pub expired: Held,
+    /// The national-cryptography side (`guomi.rs`).
+    pub sm2: super::guomi::Sm2Material,
 }
 
 impl Material {
@@ -50,6 +64,8 @@ impl Material {
             Signer::PublicKey => &self.public_key,
             Signer::Platform => &self.platform,
             Signer::Platform2 => &self.platform2,
+            Signer::Sm2PublicKey => &self.sm2.public_key,
+            Signer::Sm2Platform => &self.sm2.platform,
         }
     }
 
@@ -58,6 +74,7 @@ impl Material {
             CertChoice::Platform => &self.platform,
             CertChoice::Platform2 => &self.platform2,
             CertChoice::Expired => &self.expired,
+            CertChoice::Sm2Platform => &self.sm2.platform,
         }
     }
 
@@ -70,6 +87,8 @@ impl Material {
             &self.platform,
             &self.platform2,
             &self.expired,
+            &self.sm2.public_key,
+            &self.sm2.platform,
         ]
         .into_iter()
         .find(|held| held.id.eq_ignore_ascii_case(serial))
@@ -101,6 +120,7 @@ pub(crate) fn material() -> &'static Material {
                 "platform_expired_key.pem",
                 Some("platform_expired_cert.pem"),
             ),
+            sm2: super::guomi::material(),
         }
     })
 }
@@ -108,30 +128,31 @@ pub(crate) fn material() -> &'static Material {
 fn held(id: &'static str, key_file: &str, cert_file: Option<&str>) -> Held {
     let private = RsaPrivateKey::from_pkcs8_pem(&pem(key_file))
         .unwrap_or_else(|error| panic!("{key_file}: {error}"));
-    let cert = cert_file.map(|file| {
-        let text = pem(file);
-        let (_, block) = x509_parser::pem::parse_x509_pem(text.as_bytes())
-            .unwrap_or_else(|error| panic!("{file}: {error}"));
-        let cert = block
-            .parse_x509()
-            .unwrap_or_else(|error| panic!("{file}: {error}"));
-        let serial = hex_upper(cert.raw_serial());
-        assert_eq!(
-            serial, id,
-            "{file}: serial differs from the constant in keys.rs"
-        );
-        let validity = cert.validity();
-        Cert {
-            not_before: validity.not_before.timestamp(),
-            not_after: validity.not_after.timestamp(),
-            pem: text,
-        }
-    });
     Held {
         id,
-        signing: SigningKey::new(private.clone()),
-        private,
-        cert,
+        key: HeldKey::Rsa { signing: Box::new(SigningKey::new(private.clone())), private: Box::new(private) },
+        cert: cert_file.map(|file| cert(id, file)),
+    }
+}
+
+/// A platform certificate's PEM and validity, its serial checked against `id`.
+pub(crate) fn cert(id: &str, file: &str) -> Cert {
+    let text = pem(file);
+    let (_, block) = x509_parser::pem::parse_x509_pem(text.as_bytes())
+        .unwrap_or_else(|error| panic!("{file}: {error}"));
+    let cert = block
+        .parse_x509()
+        .unwrap_or_else(|error| panic!("{file}: {error}"));
+    let serial = hex_upper(cert.raw_serial());
+    assert_eq!(
+        serial, id,
+        "{file}: serial differs from the constant in keys.rs"
+    );
+    let validity = cert.validity();
+    Cert {
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+        pem: text,
     }
 }
 
@@ -148,24 +169,42 @@ pub(crate) fn verify_merchant(message: &[u8], signature: &str) -> Result<(), &'s
         .map_err(|_| "signature does not verify with the merchant public key")
 }
 
-/// Base64 of the RSA-SHA256 (PKCS#1 v1.5) signature of `message` by `key`.
+/// Base64 of the RSA-SHA256 (PKCS#1 v1.5) signature of `message` by `key`, or of its SM2-with-SM3
+/// signature (DER) for an SM2 key.
 pub(crate) fn sign(key: &Held, message: &[u8]) -> String {
     // PKCS#1 v1.5 signing with a valid 2048-bit key cannot fail; an empty signature would then simply
     // fail verification on the client.
-    key.signing
-        .try_sign(message)
-        .map(|signature| BASE64.encode(signature.to_bytes()))
-        .unwrap_or_default()
+    match &key.key {
+        HeldKey::Rsa { signing, .. } => signing
+            .try_sign(message)
+            .map(|signature| BASE64.encode(signature.to_bytes()))
+            .unwrap_or_default(),
+        HeldKey::Sm2(sm2) => BASE64.encode(sm2.sign(message)),
+    }
 }
 
-/// Decrypts a Base64 RSA-OAEP (SHA-1, MGF1-SHA-1) field to UTF-8 text.
-pub(crate) fn oaep_decrypt(key: &Held, ciphertext: &str) -> Result<String, &'static str> {
+/// Decrypts a Base64 sensitive field to UTF-8 text: RSA-OAEP (SHA-1, MGF1-SHA-1), or SM2
+/// (C1C3C2, DER) for an SM2 key.
+pub(crate) fn decrypt_field(key: &Held, ciphertext: &str) -> Result<String, &'static str> {
     let bytes = BASE64.decode(ciphertext).map_err(|_| "not valid Base64")?;
-    let plain = key
-        .private
-        .decrypt(Oaep::new::<Sha1>(), &bytes)
-        .map_err(|_| "RSA-OAEP decryption failed")?;
+    let plain = match &key.key {
+        HeldKey::Rsa { private, .. } => private
+            .decrypt(Oaep::new::<Sha1>(), &bytes)
+            .map_err(|_| "RSA-OAEP decryption failed")?,
+        HeldKey::Sm2(sm2) => sm2.decrypt(&bytes).ok_or("SM2 decryption failed")?,
+    };
     String::from_utf8(plain).map_err(|_| "plaintext is not UTF-8")
+}
+
+/// Base64 RSA-OAEP (SHA-1) encryption for the merchant (its public key): what WeChat Pay does to
+/// `Encrypted` answer fields and bill file keys.
+pub(crate) fn encrypt_for_merchant(plaintext: &[u8]) -> String {
+    let public = RsaPublicKey::from_public_key_pem(&pem("merchant_public.pem"))
+        .unwrap_or_else(|error| panic!("merchant_public.pem: {error}"));
+    public
+        .encrypt(&mut rand::thread_rng(), Oaep::new::<Sha1>(), plaintext)
+        .map(|ciphertext| BASE64.encode(ciphertext))
+        .unwrap_or_default()
 }
 
 /// Base64 of AES-256-GCM(`key`, `nonce`, `aad`, `plaintext`) followed by the 16-byte tag.

@@ -15,6 +15,10 @@ pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 pub const PLATFORM2_SERIAL: &str = "7132D72A03E93CDDF8C03BBD1F37EEDF204E3C8A";
 /// Serial of `platform_expired_cert.pem` (valid 2020-01-01 to 2025-01-01).
 pub const PLATFORM_EXPIRED_SERIAL: &str = "3FB3A1B2C4D5E6F708192A3B4C5D6E7F80910A0B";
+/// Id of the SM2 "WeChat Pay public key" of national-cryptography merchants (`sm2/wechatpay_pub_key.pem`).
+pub const SM2_PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000SM2";
+/// Serial of `sm2/platform_cert.pem`, the SM2 platform certificate.
+pub const SM2_PLATFORM_SERIAL: &str = "6B2F3C8D9E0A1B2C3D4E5F60718293A4B5C6D7E8";
 /// A serial no key has: what `Misbehaviour::UnknownSerial` and `Tamper::UnknownSerial` send.
 pub const UNKNOWN_SERIAL: &str = "1DCE8A9F0A3E2B4C5D6E7F8091A2B3C4D5E6F708";
 

@@ -12,8 +12,10 @@
 #![allow(dead_code)]
 
 mod auth;
+pub mod bills;
 mod conn;
 mod crypto;
+pub mod guomi;
 pub mod generic;
 pub mod keys;
 mod multipart;
@@ -49,6 +51,11 @@ pub enum Signer {
     Platform,
     /// `platform2_cert.pem`, `keys::PLATFORM2_SERIAL`.
     Platform2,
+    /// The SM2 WeChat Pay public key, `keys::SM2_PUBLIC_KEY_ID` (national cryptography: answers
+    /// signed `WECHATPAY2-SM2-WITH-SM3`, notifications sealed `AEAD_SM4_GCM`).
+    Sm2PublicKey,
+    /// `sm2/platform_cert.pem`, `keys::SM2_PLATFORM_SERIAL`.
+    Sm2Platform,
 }
 
 /// A platform certificate `/v3/certificates` can list.
@@ -58,6 +65,8 @@ pub enum CertChoice {
     Platform2,
     /// Expired on 2025-01-01, `keys::PLATFORM_EXPIRED_SERIAL`.
     Expired,
+    /// The SM2 platform certificate, listed for `?algorithm_type=SM2` (sealed `AEAD_SM4_GCM`).
+    Sm2Platform,
 }
 
 #[derive(Clone, Debug)]
@@ -580,6 +589,13 @@ pub(crate) enum BillBody {
         count: u64,
         tail: bytes::Bytes,
     },
+    /// A body sealed with GCM as it streams, its tag at the end (`bills.rs`).
+    Sealed {
+        plain: Box<BillBody>,
+        cipher: bills::BillCipher,
+        key: Vec<u8>,
+        nonce: [u8; 12],
+    },
 }
 
 impl BillBody {
@@ -589,6 +605,7 @@ impl BillBody {
             BillBody::Repeated { head, block, count, tail } => {
                 head.len() as u64 + block.len() as u64 * count + tail.len() as u64
             }
+            BillBody::Sealed { plain, .. } => plain.len() + 16,
         }
     }
 
@@ -604,6 +621,7 @@ impl BillBody {
                         .chain(std::iter::once(tail.clone())),
                 )
             }
+            BillBody::Sealed { plain, cipher, key, nonce } => bills::seal_stream(*cipher, key, nonce, plain.chunks()),
         }
     }
 
@@ -655,6 +673,9 @@ pub(crate) fn sign_headers(signer: Signer, body: &[u8], flaw: Flaw) -> Vec<(&'st
         ("wechatpay-nonce", nonce),
         ("wechatpay-serial", serial.to_owned()),
     ];
+    // Answers name their scheme, as notifications do.
+    let scheme = if key.is_sm2() { guomi::SCHEME } else { auth::SCHEME };
+    headers.push(("wechatpay-signature-type", scheme.to_owned()));
     if flaw != Flaw::MissingSignature {
         headers.push(("wechatpay-signature", signature));
     }

@@ -24,8 +24,14 @@ pub(crate) fn build(
         _ => APIV3_KEY,
     };
     let plaintext = serde_json::to_vec(payload).unwrap_or_default();
-    let mut ciphertext =
-        crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext);
+    // A national-cryptography merchant's notifications are SM4-GCM sealed and SM2 signed.
+    let sm2 = crypto::material().signer(signer).is_sm2();
+    let (algorithm, mut ciphertext) = if sm2 {
+        let key = super::guomi::sm4_key(apiv3_key);
+        (super::guomi::SM4_GCM, super::guomi::sm4_gcm_encrypt(&key, &nonce, &original_type, &plaintext))
+    } else {
+        ("AEAD_AES_256_GCM", crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext))
+    };
     if let Tamper::Ciphertext = tamper {
         if let Some(mut bytes) = crypto::base64_decode(&ciphertext) {
             if let Some(first) = bytes.first_mut() {
@@ -46,7 +52,7 @@ pub(crate) fn build(
         "summary": summary(event_type),
         "resource": {
             "original_type": original_type,
-            "algorithm": "AEAD_AES_256_GCM",
+            "algorithm": algorithm,
             "ciphertext": ciphertext,
             "associated_data": original_type,
             "nonce": nonce,
@@ -72,14 +78,16 @@ pub(crate) fn build(
     };
     insert("content-type", "application/json");
     insert("request-id", &super::request_id());
-    let signature_type = match tamper {
-        Tamper::WrongSignatureType => "WECHATPAY2-SM2-WITH-SM3",
-        _ => SIGNATURE_TYPE,
+    // The key's scheme, or with `WrongSignatureType` the other one.
+    let signature_type = if sm2 != matches!(tamper, Tamper::WrongSignatureType) {
+        super::guomi::SCHEME
+    } else {
+        SIGNATURE_TYPE
     };
-    insert("wechatpay-signature-type", signature_type);
     for (name, value) in signed {
         insert(name, &value);
     }
+    insert("wechatpay-signature-type", signature_type);
     (headers, body)
 }
 

@@ -70,8 +70,9 @@ pub(crate) fn process(
             .map_or(&[][..], |part| &part.data[..]),
         _ => body,
     };
-    if let Err(reason) = authenticate(shared, method, path_and_query, headers, signed_body) {
-        return Processed {
+    let guomi = match authenticate(shared, method, path_and_query, headers, signed_body) {
+        Ok(guomi) => guomi,
+        Err(reason) => return Processed {
             reply: Reply::error(
                 StatusCode::UNAUTHORIZED,
                 "SIGN_ERROR",
@@ -79,10 +80,11 @@ pub(crate) fn process(
             ),
             authorization_ok: false,
             decrypted: Vec::new(),
-        };
-    }
+        },
+    };
     let mut request = Incoming {
         shared,
+        guomi,
         path: path_and_query
             .split_once('?')
             .map_or(path_and_query, |(path, _)| path),
@@ -145,7 +147,7 @@ fn authenticate(
     path_and_query: &str,
     headers: &HeaderMap,
     signed_body: &[u8],
-) -> Result<(), String> {
+) -> Result<bool, String> {
     let value = headers
         .get(http::header::AUTHORIZATION)
         .ok_or("the Authorization header is missing")?
@@ -159,11 +161,13 @@ fn authenticate(
             credentials.nonce_str
         ));
     }
-    Ok(())
+    Ok(credentials.scheme == super::guomi::SCHEME)
 }
 
 struct Incoming<'a> {
     shared: &'a Shared,
+    /// The request was signed by a national-cryptography (SM2) merchant.
+    guomi: bool,
     /// Raw (still percent-encoded) path.
     path: &'a str,
     query: Vec<(String, String)>,
@@ -233,6 +237,7 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
             )))
         }
         ("GET", ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => bill(request, kind),
+        ("GET", ["v3", "bill", "sub-merchant-fundflowbill"]) => encrypted_bill(request),
         ("GET", ["v3", "billdownload", "file"]) => bill_download(request),
         ("GET", ["v3", "certificates"]) => certificates(request),
         ("POST", ["v3", "merchant", "media", "upload"]) => media_upload(request),
@@ -303,7 +308,7 @@ impl Incoming<'_> {
             let key = self.encryption_key.ok_or_else(|| {
                 Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头"))
             })?;
-            let plaintext = crypto::oaep_decrypt(key, ciphertext).map_err(|reason| {
+            let plaintext = crypto::decrypt_field(key, ciphertext).map_err(|reason| {
                 Reply::field_error(&path, "body", &format!("解密失败（{reason}）"))
             })?;
             self.decrypted.push((path, plaintext));
@@ -532,8 +537,24 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         None if kind == "tradebill" => BillBody::Bytes(samples::trade_bill(&bill_date)),
         None => BillBody::Bytes(samples::fundflow_bill(&bill_date)),
     };
-    // The digest is the bill's; with `tar_type=GZIP` the file served is the bill gzip-compressed.
-    let hash_value = crypto::sha1_hex_of(body.chunks());
+    let (hash_type, hash_value, body) = digested(request, body)?;
+    let token = crypto::random_alphanumeric(40);
+    request.shared.lock().bills.insert(token.clone(), body);
+    Ok(ok(json!({
+        "hash_type": hash_type,
+        "hash_value": hash_value,
+        "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+    })))
+}
+
+/// The digest of a bill (SHA1, or SM3 for a national-cryptography merchant) and the file served:
+/// the bill, gzip-compressed with `tar_type=GZIP` (the digest stays the bill's).
+fn digested(request: &Incoming<'_>, body: BillBody) -> Result<(&'static str, String, BillBody), Reply> {
+    let (hash_type, hash_value) = if request.guomi {
+        ("SM3", super::guomi::sm3_hex_of(body.chunks()))
+    } else {
+        ("SHA1", crypto::sha1_hex_of(body.chunks()))
+    };
     let body = match request.query("tar_type").as_deref() {
         None => body,
         Some("GZIP") => {
@@ -546,12 +567,48 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         }
         Some(_) => return Err(Reply::field_error("tar_type", "query", "压缩类型无效")),
     };
+    Ok((hash_type, hash_value, body))
+}
+
+/// `GET /v3/bill/sub-merchant-fundflowbill`: the fund-flow bill of a sub-merchant, encrypted with
+/// the requested algorithm under a fresh file key, which is encrypted for the merchant (RSA-OAEP,
+/// or SM2 for a national-cryptography merchant) as `encrypt_key`.
+fn encrypted_bill(request: &Incoming<'_>) -> Answer {
+    request.require_query("sub_mchid")?;
+    let bill_date = request.require_query("bill_date")?;
+    request.require_query("account_type")?;
+    let algorithm = request.require_query("algorithm")?;
+    let cipher = super::bills::BillCipher::from_algorithm(&algorithm)
+        .ok_or_else(|| Reply::field_error("algorithm", "query", "加密算法无效"))?;
+    let size = request.shared.lock().bill_size;
+    let body = match size {
+        Some(size) => samples::large_trade_bill(&bill_date, size),
+        None => BillBody::Bytes(samples::fundflow_bill(&bill_date)),
+    };
+    let (hash_type, hash_value, body) = digested(request, body)?;
+    // A file key of ASCII letters and digits, as the APIv3 key is.
+    let key = crypto::random_alphanumeric(cipher.key_len()).into_bytes();
+    let nonce = crypto::random_alphanumeric(12);
+    let encrypt_key = if request.guomi {
+        super::guomi::encrypt_for_merchant(&key)
+    } else {
+        crypto::encrypt_for_merchant(&key)
+    };
+    let mut nonce_bytes = [0u8; 12];
+    nonce_bytes.copy_from_slice(nonce.as_bytes());
+    let sealed = BillBody::Sealed { plain: Box::new(body), cipher, key, nonce: nonce_bytes };
     let token = crypto::random_alphanumeric(40);
-    request.shared.lock().bills.insert(token.clone(), body);
+    request.shared.lock().bills.insert(token.clone(), sealed);
     Ok(ok(json!({
-        "hash_type": "SHA1",
-        "hash_value": hash_value,
-        "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+        "download_bill_count": 1,
+        "download_bill_list": [{
+            "bill_sequence": 1,
+            "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+            "encrypt_key": encrypt_key,
+            "hash_type": hash_type,
+            "hash_value": hash_value,
+            "nonce": nonce,
+        }],
     })))
 }
 
@@ -589,22 +646,33 @@ fn certificates(request: &Incoming<'_>) -> Answer {
             "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
         ));
     }
+    // `?algorithm_type=SM2` lists the SM2 certificates, sealed with SM4-GCM; otherwise the RSA ones.
+    let sm2 = request.query("algorithm_type").as_deref() == Some("SM2");
     let data: Vec<Value> = choices
         .into_iter()
         .filter_map(|choice| {
             let held = material().certificate(choice);
+            if held.is_sm2() != sm2 {
+                return None;
+            }
             let cert = held.cert.as_ref()?;
             let nonce = crypto::random_alphanumeric(12);
+            let (algorithm, ciphertext) = if sm2 {
+                let key = super::guomi::sm4_key(super::keys::APIV3_KEY);
+                (super::guomi::SM4_GCM, super::guomi::sm4_gcm_encrypt(&key, &nonce, "certificate", cert.pem.as_bytes()))
+            } else {
+                let sealed = crypto::aes_gcm_encrypt(super::keys::APIV3_KEY.as_bytes(), &nonce, "certificate", cert.pem.as_bytes());
+                ("AEAD_AES_256_GCM", sealed)
+            };
             Some(json!({
                 "serial_no": held.id,
                 "effective_time": crypto::rfc3339_cst(cert.not_before),
                 "expire_time": crypto::rfc3339_cst(cert.not_after),
                 "encrypt_certificate": {
-                    "algorithm": "AEAD_AES_256_GCM",
+                    "algorithm": algorithm,
                     "nonce": nonce,
                     "associated_data": "certificate",
-                    "ciphertext": crypto::aes_gcm_encrypt(
-                        super::keys::APIV3_KEY.as_bytes(), &nonce, "certificate", cert.pem.as_bytes()),
+                    "ciphertext": ciphertext,
                 }
             }))
         })
