@@ -301,6 +301,15 @@ mod tests {
         }
     }
 
+    /// GB/T 32907-2016, appendix A, example 1: the SM4 block cipher under the GCM here.
+    #[test]
+    fn sm4_matches_gb_t_32907() {
+        let key = hex("0123456789abcdeffedcba9876543210");
+        let mut block = hex("0123456789abcdeffedcba9876543210");
+        Sm4::new_from_slice(&key).unwrap().encrypt_block(block.as_mut_slice().into());
+        assert_eq!(block, hex("681edf34d206965e86b3e94f536e4246"));
+    }
+
     #[test]
     fn tampered_truncated_and_wrongly_keyed_streams_fail() {
         let key = [7u8; 32];

@@ -132,4 +132,42 @@ mod tests {
         let pem = include_str!("../tests/fixtures/keys/sm2/merchant_public.pem");
         assert!(PublicKey::from_pem(pem).unwrap().verify(b"x", &key.sign(b"x")));
     }
+
+    fn hex(text: &str) -> Vec<u8> {
+        let text: String = text.split_whitespace().collect();
+        (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap()).collect()
+    }
+
+    /// The signature example of GM/T 0003.5 (GB/T 32918.5) on the recommended curve: the published
+    /// key pair, the default user id `1234567812345678` (WeChat Pay's signer id), message
+    /// `message digest`, and the published (r, s), which must verify through our SM2 public key;
+    /// the private key must give the published public key.
+    #[test]
+    fn the_published_gm_t_0003_signature_verifies() {
+        use sm2::dsa::signature::Verifier as _;
+        let private = hex("3945208F 7B2144B1 3F36E38A C6D39F95 88939369 2860B51A 42FB81EF 4DF7C5B8");
+        let public = [
+            &[0x04][..],
+            &hex("09F9DF31 1E5421A1 50DD7D16 1E4BC5C6 72179FAD 1833FC07 6BB08FF3 56F35020"),
+            &hex("CCEA490C E26775A5 2DC6EA71 8CC1AA60 0AED05FB F35E084A 6632F607 2DA9AD13"),
+        ]
+        .concat();
+        let id = SIGNER_ID;
+        let signing = sm2::dsa::SigningKey::from_slice(id, &private).unwrap();
+        assert_eq!(&*signing.verifying_key().to_sec1_bytes(), &public[..]);
+        let verifying = sm2::dsa::VerifyingKey::from_sec1_bytes(id, &public).unwrap();
+        let r: [u8; 32] =
+            hex("F5A03B06 48D2C463 0EEAC513 E1BB81A1 5944DA38 27D5B741 43AC7EAC EEE720B3").try_into().unwrap();
+        let s: [u8; 32] =
+            hex("B1B6AA29 DF212FD8 763182BC 0D421CA1 BB9038FD 1F7F42D4 840B69C4 85BBC1AA").try_into().unwrap();
+        let signature = sm2::dsa::Signature::from_scalars(r, s).unwrap();
+        assert!(verifying.verify(b"message digest", &signature).is_ok());
+        let ours = Sm2PublicKey::new(sm2::PublicKey::from_sec1_bytes(&public).unwrap()).unwrap();
+        assert!(ours.verify(b"message digest", &signature.to_der().to_vec()));
+        assert!(!ours.verify(b"message digesT", &signature.to_der().to_vec()));
+        // Our own signatures of the same message with the same key verify too (deterministic per
+        // RFC 6979, so not the published one, whose k was random).
+        let mine: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(&signing, b"message digest");
+        assert!(verifying.verify(b"message digest", &mine).is_ok());
+    }
 }

@@ -18,6 +18,7 @@ mod failover;
 mod notify;
 mod operations;
 mod server_selftest;
+mod signer;
 mod verification;
 mod downloads;
 mod encrypted_bills;
