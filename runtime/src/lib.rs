@@ -9,6 +9,7 @@
 
 mod builder;
 mod decode;
+mod digest;
 mod envelope;
 mod json;
 mod operation;
@@ -20,6 +21,7 @@ mod writing;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
+pub use digest::file_digest;
 pub use envelope::{Envelope, Resource};
 pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
 pub use operation::{Body, ErasedOperation, Merchant, Method, Multipart, Operation, ResponseKind, Transport};

@@ -248,6 +248,40 @@ async fn media_upload_signs_the_meta_text_and_sends_both_parts() {
 }
 
 #[tokio::test]
+async fn an_upload_gets_its_file_name_and_digest_from_the_file() {
+    use wechatpay::v3::merchant::media::upload::post::{Meta, Request};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let image = b"\x89PNG\r\n\x1a\n bytes whose digest the client computes".to_vec();
+    let request = Request::builder().file(File::new("avatar.png", image.clone())).meta(Meta::builder()).build().unwrap();
+
+    client.send(request).await.expect("the server checked the SHA-256 the client computed");
+
+    let sent = &server.requests()[0];
+    let sha256: String = Sha256::digest(&image).iter().map(|byte| format!("{byte:02x}")).collect();
+    assert!(contains(&sent.body, format!(r#"{{"sha256":"{sha256}","filename":"avatar.png"}}"#).as_bytes()));
+}
+
+/// `new-tax-control-fapiao/…/upload-fapiao-file` requires `digest_alogrithm: SM3` and the file's
+/// SM3: both filled by the client, checked by the server.
+#[tokio::test]
+async fn an_invoice_upload_carries_the_sm3_digest_of_its_file() {
+    use wechatpay::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::{FileType, Meta, Request};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let pdf = b"%PDF-1.7 an electronic invoice".to_vec();
+    let request =
+        Request::builder().file(File::new("fapiao.pdf", pdf.clone())).meta(Meta::builder().file_type(FileType::Pdf)).build().unwrap();
+
+    let uploaded = client.send(request).await.expect("the server checked the SM3 the client computed");
+
+    assert!(!uploaded.fapiao_media_id.is_empty());
+    let sent = &server.requests()[0];
+    let meta = format!(r#""digest_alogrithm":"SM3","digest":"{}""#, wechatpay::digest::sm3_hex(&pdf));
+    assert!(contains(&sent.body, meta.as_bytes()), "{}", String::from_utf8_lossy(&sent.body));
+}
+
+#[tokio::test]
 async fn bill_download_checks_the_sha1_digest() {
     let server = public_key_server().await;
     let client = public_key_client(&server);

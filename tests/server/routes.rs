@@ -241,6 +241,7 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
         ("GET", ["v3", "billdownload", "file"]) => bill_download(request),
         ("GET", ["v3", "certificates"]) => certificates(request),
         ("POST", ["v3", "merchant", "media", "upload"]) => media_upload(request),
+        ("POST", ["v3", "new-tax-control-fapiao", "fapiao-applications", "upload-fapiao-file"]) => fapiao_upload(request),
         ("POST", ["v3", "catering", "orders", "sync-status"]) => {
             request.json()?;
             Ok(Reply::NoContent)
@@ -713,6 +714,29 @@ fn media_upload(request: &Incoming<'_>) -> Answer {
     Ok(ok(json!({
         "media_id": format!("H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhaQpLB_{}", crypto::random_alphanumeric(32))
     })))
+}
+
+/// An electronic invoice file: `meta.digest_alogrithm` must be `SM3` and `meta.digest` the file's SM3.
+fn fapiao_upload(request: &Incoming<'_>) -> Answer {
+    let parts = match &request.parts {
+        Some(Some(parts)) => parts,
+        _ => return Err(Reply::param_error("请求须为 multipart/form-data")),
+    };
+    let part = |name: &str| {
+        parts.iter().find(|part| part.name == name).ok_or_else(|| Reply::field_error(name, "body", "缺少该部分"))
+    };
+    let meta: Value = serde_json::from_slice(&part("meta")?.data)
+        .map_err(|error| Reply::param_error(format!("meta 不是有效的JSON：{error}")))?;
+    require_str(&meta, "file_type")?;
+    if require_str(&meta, "digest_alogrithm")? != "SM3" {
+        return Err(Reply::field_error("meta.digest_alogrithm", "body", "摘要算法应为 SM3"));
+    }
+    let digest = require_str(&meta, "digest")?;
+    let file = part("file")?;
+    if super::guomi::sm3_hex_of(std::iter::once(bytes::Bytes::copy_from_slice(&file.data))) != digest.to_ascii_lowercase() {
+        return Err(Reply::field_error("meta.digest", "body", "与文件内容的 SM3 摘要不符"));
+    }
+    Ok(ok(json!({ "fapiao_media_id": format!("FP{}", crypto::random_alphanumeric(30)) })))
 }
 
 fn create_payscore(request: &Incoming<'_>) -> Answer {
