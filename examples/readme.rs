@@ -244,4 +244,28 @@ let notifications = client.notifications()?.replay_guard(guard.lease(Duration::f
     Ok(())
 }
 
+/// "Guomi (national cryptography)": the client of a merchant with an SM2 key.
+fn guomi_client() -> Result<wechatpay::Client, Box<dyn std::error::Error>> {
+use wechatpay::{ApiV3Key, Client, MerchantKey};
+// The SM2 key of the merchant's SM2 API certificate, and its serial: the key decides the mode.
+let client = Client::builder("1900000109", "5E0B1A9C6F8D4E3A2B1C0D9E8F7A6B5C4D3E2F10", MerchantKey::from_pem_file("apiclient_sm2_key.pem")?)
+    .apiv3_key(ApiV3Key::new(&std::env::var("WECHATPAY_APIV3_KEY")?)?)
+    .build()?;
+    Ok(client)
+}
+
+/// "Encrypted bills": a sub-merchant's fund-flow bill, decrypted into a file.
+async fn encrypted_bills(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::bill::sub_merchant_fundflowbill::get::{Algorithm, Request};
+use wechatpay::BillFile;
+
+let request = Request::builder().sub_mchid("1900000109").bill_date("2024-03-01").algorithm(Algorithm::Sm4Gcm).account_type("BASIC").build()?;
+let answer = client.send(request.clone()).await?;
+for file in BillFile::sub_merchant_fundflow(&request, &answer) {
+    let mut out = tokio::fs::File::create("fundflow.csv").await?;
+    client.download_bill_to(file, &mut out).await?;   // on Err, delete the file: it is not the bill
+}
+    Ok(())
+}
+
 fn main() {}
