@@ -466,9 +466,10 @@ async fn bill(size: u64, encryption: Option<Algorithm>) -> bool {
     };
     println!("bill: {:.0} MiB streamed to a sink with download_bill_to, {what}", mib(written as usize));
     println!(
-        "  {:.0} MiB/s ({:.2} s, the server sealing too); heap peak {:.2} MiB above the {:.1} MiB live before; RSS {:.1} -> {:.1} MiB",
+        "  {:.0} MiB/s ({:.2} s{}); heap peak {:.2} MiB above the {:.1} MiB live before; RSS {:.1} -> {:.1} MiB",
         mib(written as usize) / elapsed.as_secs_f64(),
         elapsed.as_secs_f64(),
+        if encryption.is_some() { ", the server sealing it on the same CPUs" } else { "" },
         mib(peak.saturating_sub(before)),
         mib(before),
         mib(rss_before),

@@ -48,7 +48,7 @@ pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 60 * 
 /// The most bytes of an answer held in memory by default (API answers, downloads into a `Vec`).
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 /// Where bill files may be downloaded from by default: WeChat Pay's own hosts
-/// ([`WECHATPAY_HOSTS`](crate::client::WECHATPAY_HOSTS)), over https only.
+/// ([`WECHATPAY_HOSTS`]), over https only.
 pub const DEFAULT_BILL_DOWNLOAD_ORIGINS: [&str; 4] = [
     "https://api.mch.weixin.qq.com",
     "https://api.wechatpay.cn",

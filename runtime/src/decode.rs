@@ -64,7 +64,7 @@ pub trait JsonResponse: FromJson + ToJson {
     /// The documented members (JSON keys).
     const MEMBERS: &'static [&'static str];
     /// Whether any member is required: then a body holding none of [`MEMBERS`](Self::MEMBERS) is
-    /// not the documented answer (recorded as [`DeviationKind::Undocumented`]).
+    /// not the documented answer (recorded as [`DeviationKind::Undocumented`](crate::DeviationKind::Undocumented)).
     const ANY_REQUIRED: bool;
 }
 

@@ -76,24 +76,7 @@ async fn sm2_platform_certificates_are_downloaded_with_algorithm_type_sm2_and_op
 async fn sensitive_fields_are_sealed_with_sm2_for_the_sm2_key() {
     let server = server(Signer::Sm2PublicKey).await;
     let client = guomi_client(&server);
-    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
-    let order = Request::builder()
-        .appid("wxd678efh567hg6787")
-        .transaction_id("4208450740201411110007820472")
-        .out_order_no("P20150806125346")
-        .receivers(
-            Receivers::builder()
-                .r#type("MERCHANT_ID")
-                .account("86693852")
-                .name("海南分账接收方")
-                .amount(888)
-                .description("分给商户A"),
-        )
-        .unfreeze_unsplit(true)
-        .build()
-        .unwrap();
-
-    client.send(order).await.expect("sealed with SM2, opened by the server");
+    client.send(profit_sharing()).await.expect("sealed with SM2, opened by the server");
 
     let sent = &server.requests()[0];
     assert_eq!(header(sent, "wechatpay-serial"), Some(keys::SM2_PUBLIC_KEY_ID));
