@@ -175,9 +175,19 @@ pub enum Error {
     /// A bill file does not read as WeChat Pay's bill layout ([`crate::bill::BillParser`]).
     #[error(transparent)]
     Bill(#[from] crate::bill::BillError),
-    /// The bill API announced a digest algorithm this client does not compute.
-    #[error("unsupported digest algorithm {0:?}")]
+    /// The bill API announced a digest algorithm this client does not compute (it computes
+    /// `SHA1`, `SHA256` and `SM3`): refused before the download started.
+    #[error("unsupported digest algorithm {0:?} (supported: SHA1, SHA256, SM3)")]
     UnsupportedDigest(String),
+    /// An encrypted bill file does not open: an unknown algorithm or a key of the wrong length
+    /// (before the download), or, at its end, a tag that does not match or a file cut short of its
+    /// tag. Discard what was received.
+    #[error(transparent)]
+    BillDecrypt(#[from] crate::download::BillDecryptError),
+    /// The merchant's [`Signer`](crate::signer::Signer) or [`Decrypter`](crate::signer::Decrypter)
+    /// failed (a key held outside the process that did not answer): nothing was sent.
+    #[error("the merchant key failed: {0}")]
+    Signer(#[source] crate::signer::SignerError),
     /// The request has sensitive fields to encrypt but no WeChat Pay key is available: configure
     /// a WeChat Pay public key, platform certificates, or the APIv3 key to download them.
     #[error("no WeChat Pay key to encrypt sensitive fields with{}", serial_suffix(.serial))]
@@ -215,6 +225,17 @@ pub enum Error {
     /// Writing a download to its destination failed.
     #[error("writing the download: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A signer's or decrypter's failure: the in-process [`MerchantKey`](crate::MerchantKey)'s
+    /// stays the [`Error::Crypto`] it is.
+    pub(crate) fn from_signer(error: crate::signer::SignerError) -> Self {
+        match error.into_crypto() {
+            Ok(crypto) => Error::Crypto(crypto),
+            Err(other) => Error::Signer(other),
+        }
+    }
 }
 
 fn request_id_suffix(request_id: &Option<String>) -> String {
@@ -293,7 +314,8 @@ fn shape_of(value: &serde_json::Value) -> String {
     use serde_json::Value;
     match value {
         Value::Object(members) => {
-            let members: Vec<String> = members.iter().map(|(name, value)| format!("{name:?}:{}", shape_of(value))).collect();
+            let members: Vec<String> =
+                members.iter().map(|(name, value)| format!("{name:?}:{}", shape_of(value))).collect();
             format!("{{{}}}", members.join(","))
         }
         Value::Array(items) => format!("[{}]", items.iter().map(shape_of).collect::<Vec<_>>().join(",")),
@@ -457,7 +479,8 @@ mod tests {
         let refused = Error::BaseUri { origin: "http://example.com".into() };
         assert!(!refused.outcome_unknown());
         let connect = Error::Timeout { path: "/v3".into(), waiting_for: Waiting::Connection };
-        let failed_over = Error::FailedOver { first: Box::new(api(StatusCode::BAD_GATEWAY, None)), backup: Box::new(connect) };
+        let failed_over =
+            Error::FailedOver { first: Box::new(api(StatusCode::BAD_GATEWAY, None)), backup: Box::new(connect) };
         assert!(failed_over.outcome_unknown(), "the primary may have acted on it");
         let deviated = Error::Deviated { deviations: vec![Deviation::absent("amount".into())], request_id: None };
         assert!(deviated.outcome_unknown());
@@ -465,7 +488,9 @@ mod tests {
 
     #[test]
     fn a_kept_body_shows_its_shape_not_its_values() {
-        let body = KeptBody::new(r#"{"payer":{"openid":"oUpF8uMuAJO"},"amount":{"total":100},"tags":["vip",1],"x":null}"#.into());
+        let body = KeptBody::new(
+            r#"{"payer":{"openid":"oUpF8uMuAJO"},"amount":{"total":100},"tags":["vip",1],"x":null}"#.into(),
+        );
         let shown = format!("{body:?}");
         assert_eq!(shown, r#"KeptBody({"payer":{"openid":…},"amount":{"total":…},"tags":[…,…],"x":null})"#);
         assert!(body.as_str().contains("oUpF8uMuAJO"), "the text stays available");

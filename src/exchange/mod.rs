@@ -140,8 +140,8 @@ impl Exchange {
                 Ok(fetched) => return Ok(fetched),
                 Err(failed) => failed,
             };
-            let may_retry = index + 1 < count
-                && failed.failure.is_some_and(|failure| self.retry.allows(prepared.method, failure));
+            let may_retry =
+                index + 1 < count && failed.failure.is_some_and(|failure| self.retry.allows(prepared.method, failure));
             if !may_retry {
                 return Err(match reached {
                     Some(first) => Error::FailedOver { first: Box::new(first), backup: Box::new(failed.error) },
@@ -161,7 +161,7 @@ impl Exchange {
         let path = prepared.template;
         let limits = self.limits;
         let deadline = Instant::now().checked_add(limits.timeout);
-        let request = self.signed(prepared, url);
+        let request = self.signed(prepared, url).await?;
         let mut response = match tokio::time::timeout(limits.timeout, request.send()).await {
             Err(_) => return Err(timed_out(path, Waiting::Answer)),
             Ok(Err(error)) => return Err(http_failure(path, error, Waiting::Answer)),
@@ -214,8 +214,7 @@ impl Exchange {
             Target::Absolute(url) => {
                 // A download address on the configured host keeps the failover; elsewhere it is
                 // fetched as given.
-                let on_base =
-                    url.origin() == self.base_url.origin() && url.path().starts_with(self.base_url.path());
+                let on_base = url.origin() == self.base_url.origin() && url.path().starts_with(self.base_url.path());
                 if !on_base {
                     return Ok(vec![url.clone()]);
                 }
@@ -227,17 +226,15 @@ impl Exchange {
                 path_and_query
             }
             Target::Relative { base: Some(base), path_and_query } => {
-                let base = parse_base_url(base).map_err(|_| {
-                    Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL"))
-                })?;
+                let base = parse_base_url(base)
+                    .map_err(|_| Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL")))?;
                 self.check_base_uri(&base)?;
                 return Ok(vec![join(&base, path_and_query)?]);
             }
             Target::Relative { base: None, path_and_query } => path_and_query.clone(),
         };
         let mut targets = vec![join(&self.base_url, &relative)?];
-        if let Some(backup) =
-            self.backup_url.as_ref().filter(|_| self.retry.allows(prepared.method, Failure::Connect))
+        if let Some(backup) = self.backup_url.as_ref().filter(|_| self.retry.allows(prepared.method, Failure::Connect))
         {
             targets.push(join(backup, &relative)?);
         }
@@ -250,7 +247,8 @@ impl Exchange {
     fn check_base_uri(&self, base: &Url) -> Result<(), Error> {
         let origin = base.origin();
         let wechatpay = base.scheme() == "https" && base.host_str().is_some_and(|host| WECHATPAY_HOSTS.contains(&host));
-        let configured = origin == self.base_url.origin() || self.backup_url.as_ref().is_some_and(|url| url.origin() == origin);
+        let configured =
+            origin == self.base_url.origin() || self.backup_url.as_ref().is_some_and(|url| url.origin() == origin);
         if wechatpay || configured {
             Ok(())
         } else {
@@ -264,20 +262,17 @@ impl Exchange {
     }
 
     /// The request for `url`, signed now (a fresh timestamp and nonce for every attempt).
-    pub(crate) fn signed(&self, prepared: &Prepared, url: &Url) -> reqwest::RequestBuilder {
+    pub(crate) async fn signed(&self, prepared: &Prepared, url: &Url) -> Result<reqwest::RequestBuilder, Error> {
         let mut path_and_query = url.path().to_owned();
         if let Some(query) = url.query() {
             path_and_query.push('?');
             path_and_query.push_str(query);
         }
         let method = prepared.method.as_str();
-        let authorization = self.credentials.authorization(
-            method,
-            &path_and_query,
-            unix(SystemTime::now()),
-            &nonce(),
-            prepared.body.signed(),
-        );
+        let authorization = self
+            .credentials
+            .authorization(method, &path_and_query, unix(SystemTime::now()), &nonce(), prepared.body.signed())
+            .await?;
         let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
@@ -294,11 +289,11 @@ impl Exchange {
             headers.insert(AUTHORIZATION, value);
         }
         let request = self.http.request(http_method(prepared.method), url.clone()).headers(headers);
-        match &prepared.body {
+        Ok(match &prepared.body {
             Body::Empty => request,
             Body::Json(bytes) => request.body(bytes.clone()),
             Body::Multipart(multipart) => request.multipart(multipart_form(multipart)),
-        }
+        })
     }
 }
 
@@ -309,10 +304,7 @@ fn join(base: &Url, path_and_query: &str) -> Result<Url, Error> {
     let url = Url::parse(&text).map_err(|error| Error::InvalidRequest(format!("URL {text:?}: {error}")))?;
     let intended = path_and_query.split('?').next().unwrap_or_default();
     if !url.path().ends_with(intended) {
-        return Err(Error::InvalidRequest(format!(
-            "the path {intended:?} would be sent as {:?}",
-            url.path()
-        )));
+        return Err(Error::InvalidRequest(format!("the path {intended:?} would be sent as {:?}", url.path())));
     }
     Ok(url)
 }
@@ -431,10 +423,7 @@ mod tests {
     #[test]
     fn base_urls_get_a_trailing_slash() {
         assert_eq!(parse_base_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080/prefix").unwrap().as_str(),
-            "http://127.0.0.1:8080/prefix/"
-        );
+        assert_eq!(parse_base_url("http://127.0.0.1:8080/prefix").unwrap().as_str(), "http://127.0.0.1:8080/prefix/");
         assert!(parse_base_url("ftp://example.com/").is_err());
         assert!(parse_base_url("not a url").is_err());
     }

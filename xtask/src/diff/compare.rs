@@ -202,6 +202,9 @@ impl Place {
                 Setter::Filled("the transport sets it (the serial of the key it encrypts with)")
             }
             (Place::Request { .. }, Some(Filled::Mchid)) => Setter::Filled("the client fills it with its own merchant id unless the call sets it"),
+            (Place::Request { .. }, Some(Filled::FileDigest | Filled::FileName | Filled::DigestAlgorithm)) => {
+                Setter::Filled("the client computes it from the uploaded file unless the call sets it")
+            }
             _ => Setter::User,
         }
     }
