@@ -116,8 +116,8 @@ pub(crate) fn url_encode(value: Value) -> String {
 }
 
 /// Implements serde's `Serialize` and `Deserialize` for a generated type through its [`ToJson`]
-/// and [`FromJson`]: `serde_json::from_str::<Response>(…)` builds a response in a test, and any
-/// value can be logged or stored as JSON.
+/// and [`FromJson`](crate::FromJson): `serde_json::from_str::<Response>(…)` builds a response in a
+/// test, and any value can be logged or stored as JSON.
 #[macro_export]
 macro_rules! json_serde {
     ($name:ident) => {
