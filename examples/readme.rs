@@ -244,6 +244,26 @@ let notifications = client.notifications()?.replay_guard(guard.lease(Duration::f
     Ok(())
 }
 
+/// "When the outcome is unknown": a refund whose answer cannot be trusted is queried, not repeated.
+async fn outcome_unknown(
+    client: wechatpay::Client,
+    refund: wechatpay::v3::refund::domestic::refunds::post::Request,
+    out_refund_no: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use wechatpay::v3::refund::domestic::refunds::by_out_refund_no;
+match client.send(refund).await {
+    Ok(refund) => println!("refund {} is {:?}", refund.out_refund_no, refund.status),
+    // It may have happened: ask before anything else, and retry only with the same number.
+    Err(error) if error.outcome_unknown() => {
+        let query = by_out_refund_no::get::Request::builder().out_refund_no(out_refund_no).build()?;
+        let refund = client.send(query).await?;
+        println!("refund {} is {:?}", refund.out_refund_no, refund.status);
+    }
+    Err(error) => return Err(error.into()), // refused by WeChat Pay (verified), or never sent
+}
+    Ok(())
+}
+
 /// "Guomi (national cryptography)": the client of a merchant with an SM2 key.
 fn guomi_client() -> Result<wechatpay::Client, Box<dyn std::error::Error>> {
 use wechatpay::{ApiV3Key, Client, MerchantKey};
@@ -266,6 +286,57 @@ for file in BillFile::sub_merchant_fundflow(&request, &answer) {
     client.download_bill_to(file, &mut out).await?;   // on Err, delete the file: it is not the bill
 }
     Ok(())
+}
+
+/// "APIv2": a red packet.
+#[cfg(feature = "v2-mmpaymkttransfers")]
+async fn apiv2() -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v2::mmpaymkttransfers::sendredpack::post::Request;
+use wechatpay::{ApiV2Key, Client, ClientIdentity, MerchantKey};
+
+let client = Client::builder("1900000109", "MERCHANT_CERT_SERIAL", MerchantKey::from_pem_file("apiclient_key.pem")?)
+    .apiv2_key(ApiV2Key::new("APIV2KEY_32_CHARACTERS_LONG_ABCD")?)
+    .client_identity(ClientIdentity::from_pem_files("apiclient_cert.pem", "apiclient_key.pem")?)
+    .build()?;
+
+let request = Request::builder()
+    .mch_billno("10000098201411111234567890")
+    .wxappid("wx8888888888888888")
+    .send_name("Shop")
+    .re_openid("oxTWIuGaIt6gTKsQRLau2M0yL16E")
+    .total_amount(1000)                  // fen
+    .total_num(1)
+    .wishing("Thanks for playing")
+    .client_ip("192.168.0.1")
+    .act_name("Lantern riddles")
+    .remark("The more you guess, the more you get")
+    .build()?;                           // mch_id is the client's; nonce_str and sign the transport's
+match client.v2().mmpaymkttransfers().sendredpack().post(request).await {
+    Ok(sent) => println!("red packet {} sent", sent.send_listid),
+    // SYSTEMERROR and the like: the outcome is not known yet; query, then resend with the same mch_billno.
+    Err(error) if error.outcome_unknown() => println!("query the red packet, then decide"),
+    Err(error) => println!("refused: {:?} {:?}", error.code(), error.message()), // err_code, err_code_des
+}
+    Ok(())
+}
+
+/// "APIv2": a refund notification.
+async fn apiv2_notifications(client: wechatpay::Client, body: Vec<u8>) -> Result<String, Box<dyn std::error::Error>> {
+use wechatpay::apiv2::notify::{fail_body, success_body, V2Notification};
+use wechatpay::webhook::v2::Event;
+
+let notifications = client.notifications_v2()?;  // the APIv2 key (and the APIv3 key, if any)
+let answer = notifications.process("refund-processed", &body, |notification: V2Notification| async move {
+    if let Event::RefundProcessed(refund) = &notification.event {
+        println!("refund {} is {}", refund.out_refund_no, refund.refund_status);  // record it (idempotently)
+    }
+    Ok::<_, MyError>(())
+}).await;
+let xml = match answer {
+    Ok(_) => success_body(),                       // handled, or a duplicate of one handled
+    Err(error) => fail_body(&error.message()),     // WeChat Pay delivers it again
+};
+    Ok(xml)
 }
 
 fn main() {}

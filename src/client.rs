@@ -11,8 +11,8 @@ use http::header::{HeaderName, HeaderValue};
 use reqwest::Url;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::{
-    Decode, Encrypted, ErasedOperation, Merchant, Operation, ResponseKind, Seal, SealError, Sensitive, Transport,
-    Writing,
+    Decode, Encrypted, ErasedOperation, Merchant, Operation, Protocol, ResponseKind, Seal, SealError, Sensitive,
+    Transport, Writing,
 };
 
 use crate::certificates::CertificateManager;
@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     pub(crate) certificates: Option<Arc<CertificateManager>>,
     /// Serialised origins (`https://host[:port]`) bill files may be downloaded from.
     pub(crate) bill_download_origins: Vec<String>,
+    /// APIv2: the APIv2 key (and the RSA key sealing its sensitive members), when configured.
+    pub(crate) v2: Option<crate::apiv2::V2Config>,
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
@@ -111,6 +113,9 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     certificate_refresh: Duration,
     download_certificates: Option<bool>,
+    apiv2_key: Option<crate::apiv2::ApiV2Key>,
+    apiv2_rsa_public_key: Option<PublicKey>,
+    client_identity: Option<crate::apiv2::ClientIdentity>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -135,6 +140,9 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("certificate_refresh", &self.certificate_refresh)
             .field("download_certificates", &self.download_certificates)
+            .field("apiv2_key", &self.apiv2_key)
+            .field("apiv2_rsa_public_key", &self.apiv2_rsa_public_key)
+            .field("client_identity", &self.client_identity)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +154,29 @@ impl ClientBuilder {
     /// [`Client::builder_with_signer`] needs this to decrypt anything.
     pub fn decrypter(mut self, decrypter: Arc<dyn Decrypter>) -> Self {
         self.decrypter = Some(decrypter);
+        self
+    }
+
+    /// The APIv2 key: enables the `v2::…` operations (signed with it, their answers verified
+    /// with it) and [`Client::notifications_v2`].
+    pub fn apiv2_key(mut self, key: crate::apiv2::ApiV2Key) -> Self {
+        self.apiv2_key = Some(key);
+        self
+    }
+
+    /// The merchant's API client certificate, for the APIv2 calls whose page says they need it
+    /// (mutual TLS: red packets, transfers, refunds, …). The client makes those calls through an
+    /// HTTP client of its own holding it (also when [`http_client`](Self::http_client) is given).
+    pub fn client_identity(mut self, identity: crate::apiv2::ClientIdentity) -> Self {
+        self.client_identity = Some(identity);
+        self
+    }
+
+    /// The RSA public key APIv2's `risk/getpublickey` returns (PKCS#1 PEM:
+    /// [`PublicKey::from_pkcs1_pem`]): sensitive APIv2 members (`pay_bank`'s `enc_bank_no` and
+    /// `enc_true_name`) are sealed with it.
+    pub fn apiv2_rsa_public_key(mut self, key: PublicKey) -> Self {
+        self.apiv2_rsa_public_key = Some(key);
         self
     }
 
@@ -328,6 +359,20 @@ impl ClientBuilder {
         let eager = downloads && !has_public_key;
         let guomi = self.signer.scheme() == SignatureScheme::Sm2;
         let decrypter = self.decrypter.unwrap_or_else(|| Arc::new(NoDecrypter));
+        let http_identity = match self.client_identity {
+            Some(identity) => Some(
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .identity(identity.into_inner())
+                    .build()
+                    .map_err(|error| {
+                        Error::Config(format!("cannot set up the HTTP client with the API client certificate: {error}"))
+                    })?,
+            ),
+            None => None,
+        };
+        let v2 = self.apiv2_key.map(|key| crate::apiv2::V2Config { key, rsa: self.apiv2_rsa_public_key });
         let exchange = Arc::new(Exchange {
             credentials: Credentials {
                 mchid: self.mchid,
@@ -336,6 +381,7 @@ impl ClientBuilder {
                 decrypter,
             },
             http,
+            http_identity,
             base_url,
             backup_url,
             user_agent,
@@ -346,7 +392,7 @@ impl ClientBuilder {
             let when = crate::certificates::Downloads { eager, on_unknown_serial: downloads, guomi };
             CertificateManager::new(key, when, self.certificate_refresh, exchange.clone(), keys.clone())
         });
-        Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins }) })
+        Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins, v2 }) })
     }
 }
 
@@ -393,12 +439,52 @@ impl Client {
             retry: RetryPolicy::default(),
             certificate_refresh: DEFAULT_CERTIFICATE_REFRESH,
             download_certificates: None,
+            apiv2_key: None,
+            apiv2_rsa_public_key: None,
+            client_identity: None,
         }
     }
 
     /// The operations under `/v3`, as a chain: `client.v3().pay().transactions().jsapi().post(request)`.
     pub fn v3(&self) -> wechatpay_generated::v3::Chain<'_, Client> {
         wechatpay_generated::v3::Chain::new(self)
+    }
+
+    /// The APIv2 operations, as a chain: `client.v2().mmpaymkttransfers().sendredpack().post(request)`.
+    /// They need the APIv2 key ([`ClientBuilder::apiv2_key`]), and some the API client
+    /// certificate ([`ClientBuilder::client_identity`]).
+    pub fn v2(&self) -> wechatpay_generated::v2::Chain<'_, Client> {
+        wechatpay_generated::v2::Chain::new(self)
+    }
+
+    /// The URL of an APIv2 page the user's browser opens (`papay/entrustweb`,
+    /// `appauth/authindex`, …): its query, signed with the APIv2 key when the page has a `sign`,
+    /// and its fragment. The merchant id is filled when left unset.
+    pub fn signed_url<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<Url, Error> {
+        let mut operation = operation.clone();
+        Operation::fill(&mut operation, &Merchant::new(self.mchid()));
+        if !O::REDIRECT {
+            return Err(Error::InvalidRequest(format!("{} is a call, not a signed URL: send it", O::PATH)));
+        }
+        let v2 = self.v2_config()?;
+        crate::apiv2::signed_url(&operation, &self.inner.exchange.base_url, v2)
+    }
+
+    /// A handler of APIv2 notifications with the client's APIv2 key (and its APIv3 key, for the
+    /// payscore envelope `TRANSACTION.*` / `CHECK.*`).
+    pub fn notifications_v2(&self) -> Result<crate::apiv2::notify::V2Notifications, Error> {
+        let notifications = crate::apiv2::notify::V2Notifications::new(self.v2_config()?.key.clone());
+        Ok(match self.apiv3_key() {
+            Some(key) => notifications.apiv3_key(key.clone()),
+            None => notifications,
+        })
+    }
+
+    fn v2_config(&self) -> Result<&crate::apiv2::V2Config, Error> {
+        self.inner
+            .v2
+            .as_ref()
+            .ok_or_else(|| Error::Config("APIv2 needs the APIv2 key (ClientBuilder::apiv2_key)".into()))
     }
 
     /// The WeChat Pay keys this client trusts (shared: downloaded certificates appear in every
@@ -528,8 +614,13 @@ impl Client {
 
     /// The first request for a filled operation: written, signed for the primary host.
     async fn signed_request(&self, operation: &(dyn ErasedOperation + '_)) -> Result<reqwest::Request, Error> {
-        self.before_request().await;
-        let prepared = self.write(operation).await?;
+        let prepared = if operation.protocol() == Protocol::V2 {
+            // APIv2: the members signed with the APIv2 key (no Authorization header).
+            crate::apiv2::prepare(operation, self.v2_config()?)?
+        } else {
+            self.before_request().await;
+            self.write(operation).await?
+        };
         let exchange = &self.inner.exchange;
         let url = exchange.first_target(&prepared)?;
         exchange
@@ -551,6 +642,9 @@ impl Client {
         let span = request_span(operation.method().as_str(), operation.template());
         let started = Instant::now();
         let result = async {
+            if operation.protocol() == Protocol::V2 {
+                return self.call_v2(operation).await;
+            }
             self.before_request().await;
             // An answer that cannot be verified is worth nothing, and neither is the query that
             // would follow it: a request that may move money is not sent without a key.
@@ -569,6 +663,30 @@ impl Client {
             Err(error) => tracing::debug!(%error, "request failed"),
         });
         result
+    }
+
+    /// An APIv2 call: signed with the APIv2 key, sent (with the API client certificate when its
+    /// page says so) through the same exchange, its answer judged before anything is decoded.
+    async fn call_v2(&self, operation: &(dyn ErasedOperation + '_)) -> Result<Raw, Error> {
+        let v2 = self.v2_config()?;
+        if operation.redirect() {
+            return Err(Error::InvalidRequest(format!(
+                "{} is a URL the user's browser opens: Client::signed_url makes it",
+                operation.template()
+            )));
+        }
+        let exchange = &self.inner.exchange;
+        if operation.client_certificate() && exchange.http_identity.is_none() {
+            return Err(Error::Config(format!(
+                "{} needs the merchant's API client certificate (ClientBuilder::client_identity)",
+                operation.template()
+            )));
+        }
+        let sign_type = crate::apiv2::sign_type_of(operation)?;
+        let prepared = crate::apiv2::prepare(operation, v2)?;
+        let raw = exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
+        crate::apiv2::judge(&raw, operation.template(), prepared.kind, operation.signed_answer(), &v2.key, sign_type)?;
+        Ok(raw)
     }
 
     /// `operation` written for the wire: `Wechatpay-Serial` names the WeChat Pay key (the

@@ -122,6 +122,31 @@ pub enum Error {
         /// The `Request-ID` header, when there was one.
         request_id: Option<String>,
     },
+    /// APIv2: the answer's `return_code` is not `SUCCESS`: WeChat Pay did not take the request
+    /// (a bad signature, a malformed parameter, …). Such an answer is unsigned by design; the
+    /// request did not take effect.
+    #[error("APIv2 {path}: return_code {return_code}{}", message_suffix(.return_msg))]
+    V2Return {
+        /// The request's path, e.g. `/pay/orderquery`.
+        path: String,
+        /// `FAIL` (or whatever else came instead of `SUCCESS`).
+        return_code: String,
+        /// WeChat Pay's message.
+        return_msg: String,
+    },
+    /// APIv2: the (verified, when the page says answers are signed) answer reports a business
+    /// failure: `result_code` `FAIL` with WeChat Pay's `err_code` and `err_code_des`. Some codes
+    /// mean the outcome is not known yet ([`Error::outcome_unknown`]: `SYSTEMERROR`,
+    /// `BANKERROR`, `USERPAYING`, …): query before anything else.
+    #[error("APIv2 {path}: {err_code}{}", message_suffix(.err_code_des))]
+    V2Result {
+        /// The request's path.
+        path: String,
+        /// WeChat Pay's `err_code` (or `error_code`).
+        err_code: String,
+        /// WeChat Pay's `err_code_des` (or `error_code_des`, or `return_msg`).
+        err_code_des: String,
+    },
     /// The request builder was missing required fields.
     #[error(transparent)]
     Build(#[from] BuildError),
@@ -261,6 +286,18 @@ fn api_summary(
     summary
 }
 
+fn message_suffix(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// APIv2 `err_code`s after which the outcome is not known yet: the order (or transfer) must be
+/// queried, and paid again only under the same number.
+pub const V2_OUTCOME_UNKNOWN: &[&str] = &["SYSTEMERROR", "SYSTEM_ERROR", "BANKERROR", "USERPAYING", "PROCESSING"];
+
 fn location_suffix(location: &Option<String>) -> String {
     location.as_ref().map(|location| format!(" to {location}")).unwrap_or_default()
 }
@@ -366,6 +403,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } if !code.is_empty() => Some(code),
+            Error::V2Result { err_code, .. } if !err_code.is_empty() => Some(err_code),
             _ => None,
         }
     }
@@ -374,6 +412,11 @@ impl Error {
     pub fn message(&self) -> Option<&str> {
         match self {
             Error::Api { message, .. } if !message.is_empty() => Some(message),
+            Error::V2Result { err_code_des: message, .. } | Error::V2Return { return_msg: message, .. }
+                if !message.is_empty() =>
+            {
+                Some(message)
+            }
             _ => None,
         }
     }
@@ -410,6 +453,7 @@ impl Error {
             Error::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
             Error::Timeout { waiting_for, .. } => *waiting_for != Waiting::Connection,
             Error::Api { status, body, .. } => body.is_some() || status.is_server_error(),
+            Error::V2Result { err_code, .. } => V2_OUTCOME_UNKNOWN.contains(&err_code.as_str()),
             Error::Verify { .. }
             | Error::Decode { .. }
             | Error::Deviated { .. }

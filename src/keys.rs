@@ -47,6 +47,8 @@ pub enum KeyError {
     Io { path: String, source: std::io::Error },
     #[error("the APIv3 key must be 32 bytes, got {0}")]
     ApiV3KeyLength(usize),
+    #[error("the APIv2 key must be 32 printable ASCII characters, got {0} bytes")]
+    ApiV2KeyLength(usize),
     #[error("certificate: {0}")]
     Certificate(String),
 }
@@ -219,6 +221,22 @@ enum PublicKeyInner {
 }
 
 impl PublicKey {
+    /// Reads an `RSA PUBLIC KEY` (PKCS#1) PEM document: how APIv2's `risk/getpublickey` hands
+    /// out the key that seals bank card numbers and names (`pay_bank`).
+    pub fn from_pkcs1_pem(pem: &str) -> Result<Self, KeyError> {
+        // rustls-pki-types reads no `RSA PUBLIC KEY` section: its Base64 body is taken directly.
+        let missing = || KeyError::Pem { what: "public key", reason: "no RSA PUBLIC KEY section".into() };
+        let body = pem.split("-----BEGIN RSA PUBLIC KEY-----").nth(1).ok_or_else(missing)?;
+        let body = body
+            .split("-----END RSA PUBLIC KEY-----")
+            .next()
+            .filter(|_| body.contains("-----END"))
+            .ok_or_else(missing)?;
+        let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        let der = BASE64.decode(text).map_err(|_| KeyError::Pem { what: "public key", reason: "not Base64".into() })?;
+        Self::from_rsa_der(&der)
+    }
+
     /// Reads a `PUBLIC KEY` (SubjectPublicKeyInfo) PEM document, as WeChat Pay hands them out.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())

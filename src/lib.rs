@@ -76,6 +76,7 @@ mod exchange;
 // The fuzz targets' entry points, with the test keys: compiled only by cargo-fuzz (which sets
 // `--cfg fuzzing`) and for this crate's own unit tests, which replay the corpus. No feature can
 // turn it on.
+pub mod apiv2;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -87,8 +88,8 @@ pub mod keys;
 mod log_limit;
 pub mod merchants;
 pub mod notify;
-pub mod pay_sign;
 pub mod paging;
+pub mod pay_sign;
 mod refresh;
 pub mod reply;
 pub mod retry;
@@ -96,6 +97,7 @@ pub mod signer;
 pub mod signing;
 pub mod wechatpay_keys;
 
+pub use apiv2::{ApiV2Key, ClientIdentity};
 pub use client::{Client, ClientBuilder};
 pub use download::{BillDecryptError, BillEncryption, BillFile, BillStream};
 pub use error::{Error, KeptBody, Waiting};
@@ -105,5 +107,5 @@ pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use reply::Reply;
 pub use retry::RetryPolicy;
-pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};
 pub use wechatpay_generated::*;
+pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};

@@ -200,6 +200,9 @@ pub enum NotifyError {
     /// The replay guard's storage failed.
     #[error("replay guard: {0}")]
     ReplayGuard(#[source] ReplayGuardError),
+    /// APIv2: the handler named a notification page this crate does not hold.
+    #[error("no APIv2 notification page is named {0:?}")]
+    UnknownPage(String),
     /// [`Notification::strict`]: the payload differs from its documentation, so some values hold
     /// defaults.
     #[error("the {event_type} notification {id} differs from its documentation ({} deviations)", .deviations.len())]
@@ -232,6 +235,7 @@ impl NotifyError {
             NotifyError::Envelope(_) | NotifyError::UnsupportedAlgorithm(_) | NotifyError::Decrypt(_) => {
                 StatusCode::BAD_REQUEST
             }
+            NotifyError::UnknownPage(_) => StatusCode::NOT_FOUND,
             NotifyError::Payload { .. } | NotifyError::Deviated { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             NotifyError::InProgress { .. } | NotifyError::ReplayGuard(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -249,6 +253,10 @@ pub struct PayloadError {
 }
 
 impl PayloadError {
+    pub(crate) fn from_decode(error: &DecodeError) -> Self {
+        Self::new(error)
+    }
+
     fn new(error: &DecodeError) -> Self {
         PayloadError { message: redact_values(error.message()), path: error.path().to_owned() }
     }

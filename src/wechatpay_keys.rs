@@ -107,6 +107,15 @@ pub enum VerifyError {
         /// That key's id or serial.
         serial: String,
     },
+    /// APIv2: an answer (or notification) whose page says it is signed carries no `sign`.
+    #[error("the APIv2 message carries no `sign`")]
+    V2Unsigned,
+    /// APIv2: `sign` does not match the members with the APIv2 key and the algorithm used.
+    #[error("the APIv2 `sign` does not match ({0})")]
+    V2BadSignature(&'static str),
+    /// APIv2: the body is not the XML document expected (or holds a DOCTYPE or an entity).
+    #[error("the APIv2 body is not usable: {0}")]
+    V2Malformed(String),
 }
 
 /// What a verified message was signed with.

@@ -944,3 +944,101 @@ mod guomi {
         assert!(apiv3_key.open(AEAD_SM4_GCM, "d215b0511e9c", "transaction", &theirs).is_err(), "another AAD");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. APIv2: signatures, XML and the refund notification's AES-ECB, both ways, with the Node peer
+// ---------------------------------------------------------------------------------------------
+
+const APIV2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+
+fn apiv2_client() -> Client {
+    Client::builder(MERCHANT_ID, MERCHANT_SERIAL, merchant_key())
+        .apiv2_key(wechatpay::ApiV2Key::new(APIV2_KEY).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Our APIv2 requests (MD5 and HMAC-SHA256) verify in the peer, which reads our XML too.
+#[tokio::test]
+async fn node_verifies_our_v2_requests_in_both_algorithms() {
+    let Some(peer) = Peer::node() else { return };
+    use wechatpay::apiv2::SignType;
+    use wechatpay::v2::pay::orderquery::post::Request;
+    for sign_type in [SignType::Md5, SignType::HmacSha256] {
+        let request = Request::builder()
+            .appid("wxd678efh567hg6787")
+            .transaction_id("4200000985202103031441826014")
+            .out_trade_no("1217752501201407033233368018")
+            .sign_type(sign_type.as_str())
+            .build()
+            .unwrap();
+        let prepared = apiv2_client().prepare(&request).await.unwrap();
+        let xml = String::from_utf8(prepared.body().and_then(|b| b.as_bytes()).unwrap().to_vec()).unwrap();
+        let answer =
+            peer.call(json!({ "op": "v2_verify_xml", "xml": xml, "sign_type": sign_type.as_str(), "key": APIV2_KEY }));
+        assert_eq!(
+            answer["valid"],
+            json!(true),
+            "{} rejects our {} signature: {answer}",
+            peer.name,
+            sign_type.as_str()
+        );
+        assert_eq!(answer["members"]["mch_id"], json!(MERCHANT_ID), "the peer reads our XML");
+        let other = peer.call(json!({ "op": "v2_verify_xml", "xml": xml.replace("1217752501201407033233368018", "1"), "sign_type": sign_type.as_str(), "key": APIV2_KEY }));
+        assert_eq!(other["valid"], json!(false), "{} accepts an altered request", peer.name);
+    }
+}
+
+/// What the peer signs and writes (both algorithms) verifies here; the same members give the
+/// same signature on both sides.
+#[test]
+fn node_v2_signatures_verify_in_ours() {
+    let Some(peer) = Peer::node() else { return };
+    let key = wechatpay::ApiV2Key::new(APIV2_KEY).unwrap();
+    let members =
+        json!({ "appid": "wxd930ea5d5a258f4f", "mch_id": "10000100", "body": "测试 & <test>", "nonce_str": nonce() });
+    for sign_type in [wechatpay::apiv2::SignType::Md5, wechatpay::apiv2::SignType::HmacSha256] {
+        let theirs = peer
+            .call(json!({ "op": "v2_to_xml", "members": members, "sign_type": sign_type.as_str(), "key": APIV2_KEY }));
+        let xml = theirs["xml"].as_str().unwrap();
+        let parsed = wechatpay::runtime::xml::parse(xml.as_bytes()).unwrap();
+        let texts = wechatpay::runtime::xml::text_members(&parsed);
+        let sign = texts.iter().find(|(k, _)| *k == "sign").map(|(_, v)| *v).unwrap();
+        assert!(
+            wechatpay::apiv2::verify(texts.iter().copied(), &key, sign_type, sign),
+            "the peer's {} XML does not verify here",
+            sign_type.as_str()
+        );
+        let pairs: Vec<(&str, String)> =
+            members.as_object().unwrap().iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap().to_owned())).collect();
+        let ours = wechatpay::apiv2::sign(pairs.iter().map(|(k, v)| (*k, v.as_str())), &key, sign_type);
+        let direct = peer
+            .call(json!({ "op": "v2_sign", "members": members, "sign_type": sign_type.as_str(), "key": APIV2_KEY }));
+        assert_eq!(direct["sign"], json!(ours), "{} signs differently", sign_type.as_str());
+    }
+}
+
+/// A refund notification whose `req_info` the peer sealed opens and types here; ours opens there.
+#[test]
+fn node_req_info_opens_here_and_ours_there() {
+    let Some(peer) = Peer::node() else { return };
+    let key = wechatpay::ApiV2Key::new(APIV2_KEY).unwrap();
+    let plaintext = "<root><out_refund_no><![CDATA[R-1217]]></out_refund_no><out_trade_no>1217</out_trade_no>\
+        <refund_account>REFUND_SOURCE_RECHARGE_FUNDS</refund_account><refund_fee>100</refund_fee><refund_id>50000</refund_id>\
+        <refund_status>SUCCESS</refund_status><total_fee>100</total_fee><transaction_id>4200</transaction_id>\
+        <cash_refund_fee>100</cash_refund_fee></root>";
+    let sealed = peer.call(json!({ "op": "v2_seal_req_info", "plaintext": plaintext, "key": APIV2_KEY }));
+    let body = format!(
+        "<xml><return_code>SUCCESS</return_code><appid>wx1</appid><mch_id>{MERCHANT_ID}</mch_id><nonce_str>n</nonce_str><req_info><![CDATA[{}]]></req_info></xml>",
+        sealed["req_info"].as_str().unwrap()
+    );
+    let notification =
+        wechatpay::apiv2::notify::V2Notifications::new(key.clone()).open("refund-processed", body.as_bytes()).unwrap();
+    let wechatpay::webhook::v2::Event::RefundProcessed(refund) = &notification.event else {
+        panic!("{:?}", notification.event)
+    };
+    assert_eq!((refund.out_refund_no.as_str(), refund.refund_fee.as_str()), ("R-1217", "100"));
+    let ours = wechatpay::apiv2::notify::seal_req_info(&key, plaintext.as_bytes());
+    let opened = peer.call(json!({ "op": "v2_open_req_info", "req_info": ours, "key": APIV2_KEY }));
+    assert_eq!(opened["plaintext"], json!(plaintext), "the peer does not open our req_info");
+}

@@ -44,23 +44,21 @@ impl Api {
                     encrypted: field.encrypted,
                     encoded: field.encoded,
                     filled: field.filled,
+                    indexed: field.indexed,
                     children: fields(&field.children),
                     rust: None,
                 })
                 .collect()
         }
         let part = |part: &Option<Part>| {
-            part.as_ref().map(|part| Part {
-                line: 0,
-                required: part.required,
-                fields: fields(&part.fields),
-            })
+            part.as_ref().map(|part| Part { line: 0, required: part.required, fields: fields(&part.fields) })
         };
         let operations = self
             .operations
             .iter()
             .map(|op| Operation {
                 file: op.file.clone(),
+                protocol: op.protocol,
                 line: 0,
                 method: op.method,
                 path: op.path.clone(),
@@ -75,10 +73,11 @@ impl Api {
                     headers: fields(&op.request.headers),
                     json: part(&op.request.json),
                     multipart: part(&op.request.multipart),
-                    base_uri: op.request.base_uri.as_ref().map(|base| BaseUri {
-                        line: 0,
-                        ..base.clone()
-                    }),
+                    base_uri: op.request.base_uri.as_ref().map(|base| BaseUri { line: 0, ..base.clone() }),
+                    xml: part(&op.request.xml),
+                    security: op.request.security,
+                    nonceless: op.request.nonceless,
+                    fragment: op.request.fragment.as_ref().map(|fragment| Fragment { line: 0, ..fragment.clone() }),
                 },
                 response: match &op.response {
                     Response::Json { fields: list } => Response::Json { fields: fields(list) },
@@ -93,6 +92,7 @@ impl Api {
             .iter()
             .map(|n| Notification {
                 file: n.file.clone(),
+                protocol: n.protocol,
                 line: 0,
                 event_type: n.event_type.clone(),
                 event_types: n.event_types.clone(),
@@ -124,12 +124,17 @@ impl Api {
 pub struct Operation {
     /// Source page, relative to the docs tree, with `/` separators.
     pub file: String,
+    /// The protocol: APIv3 (JSON, RSA signatures) unless the page is under `openapi/v2`.
+    #[serde(default, skip_serializing_if = "Protocol::is_v3")]
+    pub protocol: Protocol,
     /// 1-based line of the operation's heading.
     pub line: usize,
     pub method: Method,
-    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}`.
+    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}` (APIv2 paths have no
+    /// version segment on the wire: `/pay/orderquery`).
     pub path: String,
-    /// API family: the first path segment after `v3/` (the cargo feature).
+    /// API family: the first path segment after `v3/` (the cargo feature); for APIv2, the first
+    /// segment prefixed `v2-` (`v2-pay`), so that the features of both versions never clash.
     pub family: String,
     pub title: String,
     /// The title of the page when it holds several operations (a `{#mix}` heading), which
@@ -198,6 +203,98 @@ pub struct Request {
     pub multipart: Option<Part>,
     /// The `base_uri` row, if any: the host the operation is served on.
     pub base_uri: Option<BaseUri>,
+    /// APIv2: the XML body (`xml` row), `<xml>…</xml>`; the transport adds `nonce_str` and `sign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml: Option<Part>,
+    /// APIv2: the call needs the merchant's API client certificate (a `security` row): mutual TLS.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub security: bool,
+    /// APIv2: the transport adds no `nonce_str` (a `nonceless` row).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nonceless: bool,
+    /// A signed URL's fragment (`fragment` row), e.g. `#wechat_redirect`: the page describes a URL
+    /// the user's browser opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<Fragment>,
+}
+
+fn is_zero(value: &u8) -> bool {
+    *value == 0
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// Which protocol an operation or notification speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// APIv2: XML bodies signed with the APIv2 key (MD5 or HMAC-SHA256).
+    V2,
+    /// APIv3: JSON bodies, RSA signatures.
+    #[default]
+    V3,
+}
+
+impl Protocol {
+    pub fn is_v3(&self) -> bool {
+        *self == Protocol::V3
+    }
+
+    /// `v2` or `v3`: the crate's top module.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::V2 => "v2",
+            Protocol::V3 => "v3",
+        }
+    }
+}
+
+/// A `fragment` row: what the signed URL ends with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fragment {
+    pub line: usize,
+    pub required: bool,
+    /// The fragment named in the row's description, e.g. `#wechat_redirect`.
+    pub value: Option<String>,
+}
+
+/// An APIv2 signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SignType {
+    #[serde(rename = "MD5")]
+    Md5,
+    #[serde(rename = "HMAC-SHA256")]
+    HmacSha256,
+}
+
+impl Operation {
+    /// The APIv2 signature algorithms the operation accepts: the values of its `sign_type` member
+    /// (XML body, query or multipart form), MD5 alone when it has none.
+    pub fn sign_types(&self) -> Vec<SignType> {
+        let r = &self.request;
+        let members = r.xml.iter().chain(&r.multipart).flat_map(|part| &part.fields).chain(&r.query);
+        let values: Vec<SignType> = members
+            .filter(|field| field.name == "sign_type")
+            .flat_map(|field| &field.enum_values)
+            .filter_map(|value| match value.as_str() {
+                "MD5" => Some(SignType::Md5),
+                "HMAC-SHA256" => Some(SignType::HmacSha256),
+                _ => None,
+            })
+            .collect();
+        if values.is_empty() {
+            vec![SignType::Md5]
+        } else {
+            values
+        }
+    }
+
+    /// A page describing a URL the user's browser opens (answered by a redirect), not a call.
+    pub fn is_url_builder(&self) -> bool {
+        self.response == Response::Redirect
+    }
 }
 
 /// A JSON or multipart body.
@@ -227,6 +324,8 @@ pub enum Response {
     Empty,
     /// A byte stream (download), not signed.
     Stream,
+    /// A redirect the user's browser follows (`30x`): the operation is a signed URL, not a call.
+    Redirect,
 }
 
 /// One row of a table, with the rows nested under it.
@@ -251,6 +350,10 @@ pub struct Field {
     /// Set when the transport fills the field itself (unless the caller sets it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filled: Option<Filled>,
+    /// APIv2 indexed members: 1 for `coupon_id_$n` (`coupon_id_0`, `coupon_id_1`, … on the wire),
+    /// 2 for `coupon_id_$n_$m`; a list (of lists) in Rust. 0 for any other field.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub indexed: u8,
     /// Nested fields: an object's members, an array's item members, or the structure inside an
     /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -273,6 +376,7 @@ impl Field {
             encrypted: None,
             encoded: None,
             filled: None,
+            indexed: 0,
             children: Vec::new(),
             rust: None,
         }
@@ -357,6 +461,9 @@ pub enum Encryption {
     /// AEAD_AES_256_GCM with the APIv3 key (notification resources).
     #[serde(rename = "by-aes-gcm")]
     AesGcm,
+    /// AES-256-ECB (PKCS#7) under the lower-case hex MD5 of the APIv2 key (APIv2 `req_info`).
+    #[serde(rename = "by-aes-ecb")]
+    AesEcb,
 }
 
 /// What the transport fills into a request field the caller left unset.
@@ -365,7 +472,8 @@ pub enum Encryption {
 pub enum Filled {
     /// The `Wechatpay-Serial` header: the key the sensitive fields were encrypted with.
     WechatpaySerial,
-    /// A required top-level `mchid` or `sp_mchid` (query or JSON body): the client's merchant id.
+    /// A required top-level `mchid` or `sp_mchid` (query or JSON body; APIv2: `mch_id` or
+    /// `mchid` of the XML body, query or form): the client's merchant id.
     Mchid,
     /// A required member of an upload's `meta` that is the digest of the file: `sha256` (SHA-256),
     /// or `digest` beside a [`Filled::DigestAlgorithm`] member (its algorithm, SM3); lower-case hex.
@@ -375,6 +483,8 @@ pub enum Filled {
     DigestAlgorithm,
     /// A required `filename` member of an upload's `meta`: the file part's name.
     FileName,
+    /// APIv2: `sign` (the signature of the other members) and `nonce_str`, added by the transport.
+    Signature,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -410,6 +520,9 @@ pub struct RustNames {
 pub struct Notification {
     pub file: String,
     pub line: usize,
+    /// The protocol: an APIv2 notification (`webhook/v2`) is XML signed with the APIv2 key.
+    #[serde(default, skip_serializing_if = "Protocol::is_v3")]
+    pub protocol: Protocol,
     /// The event type named by the page, e.g. `TRANSACTION.SUCCESS`.
     pub event_type: String,
     /// Every event type the page's `event_type` field enumerates (the page's own first).
@@ -423,7 +536,8 @@ pub struct Notification {
     pub headers: Vec<Field>,
     /// The envelope's fields (`id`, `create_time`, `event_type`, `resource`, …).
     pub envelope: Vec<Field>,
-    /// The decrypted `resource.ciphertext`: the event's payload.
+    /// The decrypted `resource.ciphertext`: the event's payload. For APIv2: the decrypted member
+    /// (`req_info`, `event_ciphertext`), or the body's own members when nothing is encrypted.
     pub payload: Vec<Field>,
     /// Set when the page's table could not be understood: why, and the payload is untyped JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]

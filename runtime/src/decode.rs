@@ -67,6 +67,8 @@ pub trait JsonResponse: FromJson + ToJson {
     /// Whether any member is required: then a body holding none of [`MEMBERS`](Self::MEMBERS) is
     /// not the documented answer (recorded as [`DeviationKind::Undocumented`](crate::DeviationKind::Undocumented)).
     const ANY_REQUIRED: bool;
+    /// Whether the body is APIv2 XML (`<xml>…</xml>`) rather than JSON.
+    const XML: bool = false;
 }
 
 impl<T: JsonResponse> Decode for T {
@@ -119,7 +121,38 @@ impl Decode for ByteStream {
 /// from the documentation recorded. (The error is for a reader that cannot make its own default;
 /// the generated ones always can.)
 pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
-    let mut at = Reading::lenient();
+    if T::XML {
+        return decode_xml(body);
+    }
+    read_document(body, Reading::lenient())
+}
+
+/// [`decode_json`] for an APIv2 body: the XML read into JSON (text members as strings, indexed
+/// members gathered by the names `T` documents), then read leniently. Some APIv2 answers are
+/// JSON (`retcode`, …): a body that is not XML is read as JSON.
+fn decode_xml<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
+    if !crate::xml::looks_like_xml(body) {
+        return read_document(body, Reading::lenient_xml());
+    }
+    match crate::xml::parse(body) {
+        Ok(members) => {
+            let json = crate::xml::to_json(members, T::MEMBERS);
+            // Serialising a tree of strings, lists and objects cannot fail.
+            let json = serde_json::to_vec(&json).map_err(|e| DecodeError::new("", e.to_string()))?;
+            read_document(&json, Reading::lenient_xml())
+        }
+        Err(error) => {
+            let mut at = Reading::lenient_xml();
+            at.deviate(|_| Deviation::mismatch(String::new(), &error.to_string(), "text"));
+            let value = at.quietly_absent()?;
+            Ok(Decoded { value, deviations: at.into_deviations() })
+        }
+    }
+}
+
+/// Reads a JSON body into `T` with `at`: a body holding none of the documented members, or not an
+/// object, or not JSON, reads as defaults, recorded.
+fn read_document<T: JsonResponse>(body: &[u8], mut at: Reading) -> Result<Decoded<T>, DecodeError> {
     let mut reader = Reader::new(body, &mut at);
     let read = T::read(&mut reader).and_then(|value| reader.finish().map(|()| value));
     let value = match read {

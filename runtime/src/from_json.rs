@@ -44,6 +44,11 @@ pub struct Reading {
     deviations: Vec<Deviation>,
     /// Whether the top-level object held a documented member (not `null`).
     documented: bool,
+    /// Reading APIv2 XML, where a list of one element is that element alone.
+    xml: bool,
+    /// Inside a URL-encoded string, whose members are all text: numbers and booleans are read
+    /// from their text exactly, however strict the reading.
+    text: usize,
 }
 
 #[derive(Debug)]
@@ -61,6 +66,13 @@ impl Reading {
     /// As the service sends it: the corrections [`Decode`](crate::Decode) describes.
     pub fn lenient() -> Self {
         Reading { lenient: true, ..Reading::default() }
+    }
+
+    /// As [`lenient`](Self::lenient), for what was read from APIv2 XML (see
+    /// [`xml::to_json`](crate::xml::to_json)): one element where a list belongs is a list of one
+    /// (XML has no lists, only repeated elements).
+    pub fn lenient_xml() -> Self {
+        Reading { lenient: true, xml: true, ..Reading::default() }
     }
 
     /// The JSON path being read (`amount.total`, `data[2].state`; empty for the value itself).
@@ -151,6 +163,11 @@ impl<'a, 'r> Reader<'a, 'r> {
 
     fn is_lenient(&self) -> bool {
         self.at.lenient
+    }
+
+    /// Whether text may stand for a number or a boolean here.
+    fn reads_text(&self) -> bool {
+        self.at.lenient || self.at.text > 0
     }
 
     /// The error for a parser failure at the path being read: the text is not JSON (or ends
@@ -334,7 +351,7 @@ impl FromJson for i64 {
                 });
                 ("a number", read)
             }
-            Peek::String if lenient => {
+            Peek::String if r.reads_text() => {
                 let read = r.text("an integer")?.trim().parse().ok();
                 ("a string", read)
             }
@@ -354,7 +371,7 @@ impl FromJson for bool {
         let peek = r.peek()?;
         match peek {
             Peek::True | Peek::False => r.json.known_bool(peek).map_err(|error| r.parse_error(error)),
-            Peek::String if r.is_lenient() => {
+            Peek::String if r.reads_text() => {
                 let read = match &*r.text("a boolean")? {
                     "true" => Some(true),
                     "false" => Some(false),
@@ -378,7 +395,7 @@ impl FromJson for Number {
         let peek = r.peek()?;
         let text = match peek {
             _ if peek.is_num() => r.number_text(peek)?,
-            Peek::String if r.is_lenient() => r.text("a number")?.trim().to_owned(),
+            Peek::String if r.reads_text() => r.text("a number")?.trim().to_owned(),
             _ => return Err(r.expected("a number", peek)),
         };
         serde_json::from_str::<serde_json::Number>(&text)
@@ -429,6 +446,10 @@ impl FromJson for Value {
 impl<T: FromJson> FromJson for Vec<T> {
     fn read(r: &mut Reader<'_, '_>) -> Result<Self, DecodeError> {
         let peek = r.peek()?;
+        if peek != Peek::Array && r.at.xml && peek != Peek::Null {
+            // One XML element where a list belongs: a list of one.
+            return r.within(Step::Index(0), |r| T::read(r)).map(|item| vec![item]);
+        }
         if peek != Peek::Array {
             return Err(r.expected("an array", peek));
         }
@@ -473,8 +494,8 @@ impl<T: FromJson> FromJson for JsonEncoded<T> {
     }
 }
 
-/// The members of a URL-encoded string are text: a member documented as a number is read from it
-/// when reading leniently (as responses are).
+/// The members of a URL-encoded string are text: a member documented as a number or a boolean is
+/// read from its text (exactly, strictly or not).
 impl<T: FromJson> FromJson for UrlEncoded<T> {
     fn read(r: &mut Reader<'_, '_>) -> Result<Self, DecodeError> {
         let text = r.text("a string")?.into_owned();
@@ -482,7 +503,10 @@ impl<T: FromJson> FromJson for UrlEncoded<T> {
             serde_urlencoded::from_str(&text).map_err(|e| r.at.error(format!("the URL-encoded string: {e}")))?;
         let object: Map<String, Value> = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         let json = serde_json::to_vec(&object).map_err(|e| r.at.error(e.to_string()))?;
-        T::read(&mut Reader::new(&json, &mut *r.at)).map(UrlEncoded)
+        r.at.text += 1;
+        let read = T::read(&mut Reader::new(&json, &mut *r.at));
+        r.at.text -= 1;
+        read.map(UrlEncoded)
     }
 
     fn absent(at: &mut Reading) -> Result<Self, DecodeError> {

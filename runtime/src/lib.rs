@@ -19,6 +19,7 @@ mod report;
 mod to_json;
 mod values;
 mod writing;
+pub mod xml;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
@@ -26,7 +27,7 @@ pub use digest::file_digest;
 pub use envelope::{Envelope, Resource};
 pub use from_json::{read_strict, FromJson, Reader, Reading};
 pub use to_json::{put, put_optional, ToJson};
-pub use operation::{Body, ErasedOperation, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
+pub use operation::{Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
 pub use report::{DecodeError, Deviation, DeviationKind};

@@ -31,6 +31,15 @@ impl Method {
     }
 }
 
+/// Which protocol an operation speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// APIv2: an XML body (or a query, or a form) signed with the APIv2 key.
+    V2,
+    /// APIv3: JSON, RSA signatures.
+    V3,
+}
+
 /// What an operation answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResponseKind {
@@ -51,6 +60,20 @@ pub enum Body {
     Json(Vec<u8>),
     /// A `multipart/form-data` upload; the signed body is `meta`.
     Multipart(Multipart),
+    /// APIv2: the members of an XML body, in order (the transport adds `nonce_str` and `sign`).
+    Xml(Vec<(String, String)>),
+    /// APIv2: a `multipart/form-data` form of text fields (signed) and one file (not signed).
+    Form(Form),
+}
+
+/// An APIv2 form upload: text fields and a file part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Form {
+    /// The text fields, in order (the transport adds `sign`).
+    pub fields: Vec<(String, String)>,
+    /// The name of the file part, e.g. `media`.
+    pub file_part: &'static str,
+    pub file: File,
 }
 
 impl Body {
@@ -61,6 +84,8 @@ impl Body {
             Body::Empty => b"",
             Body::Json(bytes) => bytes,
             Body::Multipart(multipart) => multipart.meta.as_bytes(),
+            // APIv2 signs members, not bytes (see the transport).
+            Body::Xml(_) | Body::Form(_) => b"",
         }
     }
 }
@@ -125,6 +150,30 @@ pub trait Operation {
     /// Fills what the client knows (the merchant id of a required top-level `mchid` or
     /// `sp_mchid`) where the caller left it unset.
     fn fill(&mut self, _merchant: &Merchant<'_>) {}
+
+    /// The protocol: APIv3 unless the operation is APIv2's.
+    const PROTOCOL: Protocol = Protocol::V3;
+    /// APIv2: the call is made with the merchant's API client certificate (mutual TLS).
+    const CLIENT_CERTIFICATE: bool = false;
+    /// APIv2: the transport adds no `nonce_str` to the XML body.
+    const NONCELESS: bool = false;
+    /// APIv2: the page describes a URL the user's browser opens (answered by a redirect), not a
+    /// call: the transport signs it into a URL instead of sending it.
+    const REDIRECT: bool = false;
+    /// The fragment such a URL ends with, e.g. `#wechat_redirect`.
+    const FRAGMENT: Option<&'static str> = None;
+    /// APIv2: the page documents the answer's `sign`: a successful answer without one (or with a
+    /// wrong one) is refused. Answers of other pages are unsigned by design (a `sign` they do
+    /// carry is still checked).
+    const SIGNED_ANSWER: bool = false;
+    /// APIv2: the transport signs the request (every APIv2 call; a signed URL whose page has a
+    /// `sign` member). `false` for a URL that carries no signature.
+    const SIGNED_REQUEST: bool = true;
+    /// APIv2: the request's `sign_type` member, which chooses the signature algorithm (`MD5` when
+    /// unset).
+    fn sign_type(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Something that sends operations: implemented by the transport crate, used by the generated
@@ -160,6 +209,14 @@ pub trait ErasedOperation: Send + Sync {
     fn fill(&mut self, merchant: &Merchant<'_>);
     /// Decodes a verified answer into the typed response, then back into JSON.
     fn decode_response(&self, body: &[u8]) -> Result<Decoded<serde_json::Value>, DecodeError>;
+    fn protocol(&self) -> Protocol;
+    fn client_certificate(&self) -> bool;
+    fn nonceless(&self) -> bool;
+    fn redirect(&self) -> bool;
+    fn fragment(&self) -> Option<&'static str>;
+    fn signed_answer(&self) -> bool;
+    fn signed_request(&self) -> bool;
+    fn sign_type(&self) -> Option<&str>;
 }
 
 impl<O: Operation + Send + Sync> ErasedOperation for O {
@@ -195,5 +252,29 @@ impl<O: Operation + Send + Sync> ErasedOperation for O {
     }
     fn decode_response(&self, body: &[u8]) -> Result<Decoded<serde_json::Value>, DecodeError> {
         O::Response::decode_value(body)
+    }
+    fn protocol(&self) -> Protocol {
+        O::PROTOCOL
+    }
+    fn client_certificate(&self) -> bool {
+        O::CLIENT_CERTIFICATE
+    }
+    fn nonceless(&self) -> bool {
+        O::NONCELESS
+    }
+    fn redirect(&self) -> bool {
+        O::REDIRECT
+    }
+    fn fragment(&self) -> Option<&'static str> {
+        O::FRAGMENT
+    }
+    fn signed_answer(&self) -> bool {
+        O::SIGNED_ANSWER
+    }
+    fn signed_request(&self) -> bool {
+        O::SIGNED_REQUEST
+    }
+    fn sign_type(&self) -> Option<&str> {
+        Operation::sign_type(self)
     }
 }

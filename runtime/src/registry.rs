@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::decode::Decoded;
 use crate::report::DecodeError;
-use crate::operation::{ErasedOperation, ResponseKind};
+use crate::operation::{ErasedOperation, Protocol, ResponseKind};
 
 /// One operation of the crate.
 #[derive(Clone, Copy)]
@@ -28,6 +28,12 @@ pub struct OperationInfo {
     pub response: ResponseKind,
     /// JSON paths of the request fields sent encrypted.
     pub encrypted: &'static [&'static str],
+    /// APIv3, or APIv2 (whose paths have no version segment: `/pay/orderquery`).
+    pub protocol: Protocol,
+    /// APIv2: made with the merchant's API client certificate (mutual TLS).
+    pub client_certificate: bool,
+    /// APIv2: a URL the user's browser opens, signed by the client, not a call.
+    pub redirect: bool,
     decode: fn(&[u8]) -> Result<Decoded<Value>, DecodeError>,
     request: fn(Value) -> Result<Box<dyn ErasedOperation>, DecodeError>,
 }
@@ -49,7 +55,28 @@ impl OperationInfo {
         decode: fn(&[u8]) -> Result<Decoded<Value>, DecodeError>,
         request: fn(Value) -> Result<Box<dyn ErasedOperation>, DecodeError>,
     ) -> Self {
-        OperationInfo { method, path, family, title, module, page, official, response, encrypted, decode, request }
+        OperationInfo {
+            method,
+            path,
+            family,
+            title,
+            module,
+            page,
+            official,
+            response,
+            encrypted,
+            protocol: Protocol::V3,
+            client_certificate: false,
+            redirect: false,
+            decode,
+            request,
+        }
+    }
+
+    /// Used by generated code: an APIv2 operation.
+    #[doc(hidden)]
+    pub const fn apiv2(self, client_certificate: bool, redirect: bool) -> Self {
+        OperationInfo { protocol: Protocol::V2, client_certificate, redirect, ..self }
     }
 
     /// Decodes a (verified) answer into the typed response and serialises that back: the JSON
@@ -92,6 +119,9 @@ pub struct NotificationInfo {
     pub module: &'static str,
     pub page: &'static str,
     pub official: &'static [&'static str],
+    /// APIv3 (JSON, RSA), or APIv2 (XML signed with the APIv2 key; `event_type` is then the
+    /// page's name, e.g. `refund-processed`).
+    pub protocol: Protocol,
     decode: fn(&[u8]) -> Result<Decoded<Value>, DecodeError>,
 }
 
@@ -106,7 +136,13 @@ impl NotificationInfo {
         official: &'static [&'static str],
         decode: fn(&[u8]) -> Result<Decoded<Value>, DecodeError>,
     ) -> Self {
-        NotificationInfo { event_type, title, module, page, official, decode }
+        NotificationInfo { event_type, title, module, page, official, protocol: Protocol::V3, decode }
+    }
+
+    /// Used by generated code: an APIv2 notification.
+    #[doc(hidden)]
+    pub const fn apiv2(self) -> Self {
+        NotificationInfo { protocol: Protocol::V2, ..self }
     }
 
     /// Decodes a decrypted payload into its typed payload and serialises that back.
@@ -175,11 +211,12 @@ where
     let mut flat = serde_json::Map::new();
     for (key, value) in parts {
         match (key.as_str(), value) {
-            ("json", Value::Object(members)) => flat.extend(members),
+            // APIv2's XML body is read like a JSON body: its members by name.
+            ("json" | "xml", Value::Object(members)) => flat.extend(members),
             (part @ ("query" | "headers" | "body"), Value::Object(members)) => {
                 flat.extend(members.into_iter().map(|(name, value)| (format!("{part}.{name}"), value)));
             }
-            (part @ ("json" | "query" | "headers" | "body"), _) => {
+            (part @ ("json" | "xml" | "query" | "headers" | "body"), _) => {
                 return Err(DecodeError::new(part, "expected an object"));
             }
             ("base_uri", value) => {

@@ -47,6 +47,7 @@ pub mod pages;
 mod respond;
 mod routes;
 mod samples;
+pub mod v2;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -152,6 +153,8 @@ pub struct Config {
     /// `true`: notifications may go to any host; by default only to loopback addresses
     /// (`127.0.0.0/8`, `::1`, `localhost`), so sample URLs reach nobody.
     pub deliver_beyond_loopback: bool,
+    /// The APIv2 key requests to the APIv2 pages are signed with ([`v2`]); `None`: made at start.
+    pub apiv2_key: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +193,7 @@ impl Default for Config {
             unrecorded: Unrecorded::NotFound,
             time_scale: 1.0,
             deliver_beyond_loopback: false,
+            apiv2_key: None,
         }
     }
 }
@@ -329,6 +333,7 @@ pub(crate) struct Shared {
     pub(crate) unrecorded: Unrecorded,
     pub(crate) time_scale: f64,
     pub(crate) deliver_beyond_loopback: bool,
+    pub(crate) apiv2_key: String,
     state: Mutex<ServerState>,
 }
 
@@ -356,6 +361,24 @@ pub(crate) struct ServerState {
     pub(crate) bills: VecDeque<(String, Body)>,
     pub(crate) ledger: ledger::Ledger,
     pub(crate) deliveries: VecDeque<deliveries::Delivery>,
+}
+
+impl ServerState {
+    /// Counts a request and keeps it (while recording), the oldest dropped beyond the bounds.
+    fn record(&mut self, request: RecordedRequest) {
+        self.count += 1;
+        if !self.recording {
+            return;
+        }
+        self.recorded_bytes += request.body.len();
+        while !self.requests.is_empty()
+            && (self.requests.len() >= MAX_RECORDED || self.recorded_bytes > MAX_RECORDED_BYTES)
+        {
+            let dropped = self.requests.remove(0);
+            self.recorded_bytes -= dropped.body.len();
+        }
+        self.requests.push(request);
+    }
 }
 
 impl Shared {
@@ -418,6 +441,7 @@ impl Sandbox {
             unrecorded: config.unrecorded,
             time_scale: config.time_scale.max(0.0),
             deliver_beyond_loopback: config.deliver_beyond_loopback,
+            apiv2_key: config.apiv2_key.unwrap_or_else(|| crypto::random_alphanumeric(32)),
             state: Mutex::new(ServerState {
                 signer: config.signer,
                 switching: config.switching,
@@ -445,6 +469,17 @@ impl Sandbox {
             let _ = axum::serve(KillableListener(listener), service).await;
         });
         Ok(Sandbox { shared, task })
+    }
+
+    /// The APIv2 key APIv2 requests are signed with (and its notifications sealed and signed).
+    pub fn apiv2_key(&self) -> &str {
+        &self.shared.apiv2_key
+    }
+
+    /// An APIv2 notification of page `name` as WeChat Pay POSTs it, and its payload as the
+    /// typed value holds it (see [`v2::notification_body`]).
+    pub fn v2_notification(&self, name: &str) -> Option<(Vec<u8>, serde_json::Value)> {
+        v2::notification_body(name, &self.shared.apiv2_key, self.shared.keys.apiv3_key())
     }
 
     /// `http://127.0.0.1:PORT/` (with the trailing slash).
@@ -661,6 +696,21 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
+            // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
+            if let Some(answered) =
+                v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body)
+            {
+                shared.lock().record(RecordedRequest {
+                    method,
+                    path_and_query,
+                    headers: parts.headers,
+                    body: body.to_vec(),
+                    authorization_ok: answered.signature_ok,
+                    decrypted: answered.decrypted,
+                });
+                let status = StatusCode::from_u16(answered.status).unwrap_or(StatusCode::OK);
+                return (status, [("content-type", answered.content_type)], answered.body).into_response();
+            }
             let processed = routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
             (body.to_vec(), processed)
         }
@@ -703,24 +753,14 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
-        state.count += 1;
-        if state.recording {
-            state.recorded_bytes += body.len();
-            while !state.requests.is_empty()
-                && (state.requests.len() >= MAX_RECORDED || state.recorded_bytes > MAX_RECORDED_BYTES)
-            {
-                let dropped = state.requests.remove(0);
-                state.recorded_bytes -= dropped.body.len();
-            }
-            state.requests.push(RecordedRequest {
-                method,
-                path_and_query,
-                headers: parts.headers,
-                body,
-                authorization_ok: processed.authorization_ok,
-                decrypted: processed.decrypted,
-            });
-        }
+        state.record(RecordedRequest {
+            method,
+            path_and_query,
+            headers: parts.headers,
+            body,
+            authorization_ok: processed.authorization_ok,
+            decrypted: processed.decrypted,
+        });
         match (state.switching, names_public_key) {
             (true, true) => Signer::PublicKey,
             (true, false) => Signer::Platform,

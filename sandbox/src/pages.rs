@@ -31,16 +31,18 @@ pub(crate) fn api_arc() -> Arc<Api> {
 
 fn embedded() -> &'static Arc<Api> {
     static API: OnceLock<Arc<Api>> = OnceLock::new();
-    API.get_or_init(|| {
-        let mut json = Vec::new();
-        // The file is written by the generator and checked in CI: a failure here is a broken build.
-        flate2::read::GzDecoder::new(EMBEDDED)
-            .read_to_end(&mut json)
-            .unwrap_or_else(|error| panic!("api/v3.json.gz is not gzip ({error}): run `cargo xtask codegen`"));
-        let api = serde_json::from_slice(&json)
-            .unwrap_or_else(|error| panic!("api/v3.json.gz is not the IR ({error}): run `cargo xtask codegen`"));
-        Arc::new(api)
-    })
+    API.get_or_init(|| Arc::new(unpack(EMBEDDED, "api/v3.json.gz")))
+}
+
+/// The IR in an embedded copy `name` (gzip JSON). The file is written by the generator and
+/// checked in CI: a failure here is a broken build.
+pub(crate) fn unpack(compressed: &[u8], name: &str) -> Api {
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(compressed)
+        .read_to_end(&mut json)
+        .unwrap_or_else(|error| panic!("{name} is not gzip ({error}): run `cargo xtask codegen`"));
+    serde_json::from_slice(&json)
+        .unwrap_or_else(|error| panic!("{name} is not the IR ({error}): run `cargo xtask codegen`"))
 }
 
 /// The documented operation of `api` for `method` and a concrete path, literal segments preferred.
@@ -90,7 +92,8 @@ pub(crate) struct Received<'a> {
 pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
     let op = check(request, decrypted)?;
     Ok(match &op.response {
-        Response::Empty => Reply::NoContent,
+        // A signed URL (APIv2) is never requested of an APIv3 server; answered as an empty body.
+        Response::Empty | Response::Redirect => Reply::NoContent,
         Response::Stream => Reply::File(crate::respond::Body::Bytes(stream_body(op))),
         Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
     })

@@ -22,10 +22,10 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, StatusCode};
 use reqwest::Url;
-use wechatpay_generated::runtime::{Body, File, Method, Multipart};
+use wechatpay_generated::runtime::{xml, Body, File, Method, Multipart};
 
 pub(crate) use answer::{api_error, conclude, decode_error, must_verify, request_id, Raw};
-pub(crate) use prepared::{Prepared, Target};
+pub(crate) use prepared::{encode_query, Prepared, Target};
 
 use crate::error::{Error, Waiting};
 use crate::keys::nonce;
@@ -56,6 +56,9 @@ pub(crate) struct Limits {
 pub(crate) struct Exchange {
     pub credentials: Credentials,
     pub http: reqwest::Client,
+    /// The HTTP client holding the merchant's API client certificate, for APIv2 calls made with
+    /// mutual TLS (a TLS identity is per client in reqwest, so it cannot share `http`'s pool).
+    pub http_identity: Option<reqwest::Client>,
     pub base_url: Url,
     pub backup_url: Option<Url>,
     pub user_agent: HeaderValue,
@@ -269,11 +272,14 @@ impl Exchange {
             path_and_query.push_str(query);
         }
         let method = prepared.method.as_str();
+        let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
+        if prepared.apiv2 {
+            return Ok(self.signed_v2(prepared, url, headers));
+        }
         let authorization = self
             .credentials
             .authorization(method, &path_and_query, unix(SystemTime::now()), &nonce(), prepared.body.signed())
             .await?;
-        let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
         if let Body::Json(_) = prepared.body {
@@ -290,10 +296,42 @@ impl Exchange {
         }
         let request = self.http.request(http_method(prepared.method), url.clone()).headers(headers);
         Ok(match &prepared.body {
-            Body::Empty => request,
+            Body::Empty | Body::Xml(_) | Body::Form(_) => request,
             Body::Json(bytes) => request.body(bytes.clone()),
             Body::Multipart(multipart) => request.multipart(multipart_form(multipart)),
         })
+    }
+
+    /// An APIv2 request: signed in its members already (no `Authorization`), sent with the API
+    /// client certificate when it needs one.
+    fn signed_v2(&self, prepared: &Prepared, url: &Url, mut headers: HeaderMap) -> reqwest::RequestBuilder {
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        for (name, value) in &prepared.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        // Without the identity the request is still made (and refused by WeChat Pay); the client
+        // refuses earlier, before signing, when it holds no certificate.
+        let http =
+            if prepared.client_certificate { self.http_identity.as_ref().unwrap_or(&self.http) } else { &self.http };
+        let request = http.request(http_method(prepared.method), url.clone());
+        match &prepared.body {
+            Body::Xml(members) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+                let body = xml::write(members.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                request.headers(headers).body(body)
+            }
+            Body::Form(form) => {
+                let mut multipart = reqwest::multipart::Form::new();
+                for (name, value) in &form.fields {
+                    multipart = multipart.text(name.clone(), value.clone());
+                }
+                let file = &form.file;
+                let part = || reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
+                let part = part().mime_str(&file.content_type).unwrap_or_else(|_| part());
+                request.headers(headers).multipart(multipart.part(form.file_part, part))
+            }
+            _ => request.headers(headers),
+        }
     }
 }
 

@@ -24,6 +24,10 @@ pub(crate) struct Prepared {
     pub target: Target,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Body,
+    /// APIv2: signed in its members (no `Authorization` header), an XML or form body.
+    pub apiv2: bool,
+    /// APIv2: sent with the merchant's API client certificate (mutual TLS).
+    pub client_certificate: bool,
 }
 
 impl Prepared {
@@ -59,6 +63,8 @@ impl Prepared {
             target: Target::Relative { base: operation.base_uri().map(str::to_owned), path_and_query },
             headers,
             body,
+            apiv2: false,
+            client_certificate: false,
         })
     }
 
@@ -71,6 +77,8 @@ impl Prepared {
             target,
             headers: Vec::new(),
             body: Body::Empty,
+            apiv2: false,
+            client_certificate: false,
         }
     }
 
@@ -120,7 +128,7 @@ pub(crate) fn is_dot_segment(segment: &str) -> bool {
 
 /// `name=value&…` in the given order, every byte but RFC 3986 unreserved ones percent-encoded
 /// (a space as `%20`, which every form decoder reads too).
-fn encode_query(pairs: &[(&'static str, String)]) -> String {
+pub(crate) fn encode_query(pairs: &[(&str, String)]) -> String {
     let mut query = String::new();
     for (index, (name, value)) in pairs.iter().enumerate() {
         if index > 0 {
@@ -149,15 +157,16 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded_in_order() {
-        let query =
-            encode_query(&[("b", "x y&z".to_owned()), ("a", "中".to_owned()), ("c", "A-Z_.~".to_owned())]);
+        let query = encode_query(&[("b", "x y&z".to_owned()), ("a", "中".to_owned()), ("c", "A-Z_.~".to_owned())]);
         assert_eq!(query, "b=x%20y%26z&a=%E4%B8%AD&c=A-Z_.~");
     }
 
     #[test]
     fn parameters_that_would_change_the_endpoint_are_named() {
         let template = "/v3/refund/domestic/refunds/{out_refund_no}";
-        for (value, problem) in [("", "is empty"), (".", "is `.` or `..`"), ("..", "is `.` or `..`"), ("%2E%2e", "is `.` or `..`")] {
+        for (value, problem) in
+            [("", "is empty"), (".", "is `.` or `..`"), ("..", "is `.` or `..`"), ("%2E%2e", "is `.` or `..`")]
+        {
             let error = check_path_parameters(template, &format!("/v3/refund/domestic/refunds/{value}")).unwrap_err();
             assert!(
                 matches!(&error, Error::PathParameter { name, problem: found } if name == "out_refund_no" && *found == problem),

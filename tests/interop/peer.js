@@ -12,7 +12,7 @@ try {
   process.stderr.write(`wechatpay-axios-plugin not importable (NODE_PATH=${process.env.NODE_PATH}): ${error.message}\n`);
   process.exit(77);
 }
-const { Rsa, Aes: { AesGcm }, Formatter, Wechatpay } = peer;
+const { Rsa, Aes: { AesGcm, AesEcb }, Formatter, Hash, Transformer, Wechatpay } = peer;
 
 const privateKey = (path) => Rsa.from(`file://${path}`, Rsa.KEY_TYPE_PRIVATE);
 const publicKey = (path) => Rsa.from(`file://${path}`, Rsa.KEY_TYPE_PUBLIC);
@@ -80,6 +80,24 @@ const ops = {
   rsa_decrypt: (r) => ({ plaintext: Rsa.decrypt(r.ciphertext, privateKey(r.private_key)) }),
   aes_encrypt: (r) => ({ ciphertext: AesGcm.encrypt(r.plaintext, r.key, r.nonce, r.associated_data) }),
   aes_decrypt: (r) => ({ plaintext: AesGcm.decrypt(r.ciphertext, r.key, r.nonce, r.associated_data) }),
+
+  // APIv2: the peer's own signature of members (Hash.sign: MD5 or HMAC-SHA256 with the APIv2 key),
+  // its check of a signed XML document (Transformer.toObject, then Hash.sign and Hash.equals), its
+  // XML writer (Transformer.toXml), and the AES-256-ECB of a refund notification's req_info
+  // (AesEcb, keyed with Hash.md5 of the APIv2 key).
+  v2_sign: (r) => ({ sign: Hash.sign(r.sign_type, r.members, r.key) }),
+  v2_verify_xml: (r) => {
+    const members = Transformer.toObject(r.xml);
+    const expected = Hash.sign(r.sign_type, members, r.key);
+    return { members, valid: Hash.equals(expected, members.sign) };
+  },
+  v2_to_xml: (r) => {
+    const members = { ...r.members };
+    members.sign = Hash.sign(r.sign_type, members, r.key);
+    return { xml: Transformer.toXml(members) };
+  },
+  v2_seal_req_info: (r) => ({ req_info: AesEcb.encrypt(r.plaintext, Hash.md5(r.key)) }),
+  v2_open_req_info: (r) => ({ plaintext: AesEcb.decrypt(r.req_info, Hash.md5(r.key)) }),
 
   // A request to a live server (the sandbox) through the peer's own client: signed by it, its
   // answer verified by it with the WeChat Pay public key (a bad signature throws).

@@ -13,7 +13,7 @@ use wechatpay::webhook::Event;
 
 /// Equal as JSON, reading a string that carries a structure (JSON- or URL-encoded) as that
 /// structure: the typed value writes it with its own member order.
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
@@ -35,10 +35,12 @@ fn same(a: &Value, b: &Value) -> bool {
 async fn every_operation_round_trips_through_the_client() {
     let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    let operations = wechatpay::registry::operations();
+    // APIv3's: APIv2's are sent to the sandbox's APIv2 side (tests/it/v2.rs).
+    let operations: Vec<_> =
+        wechatpay::registry::operations().iter().filter(|info| info.protocol == wechatpay::runtime::Protocol::V3).collect();
     assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
     let mut failures = Vec::new();
-    for info in operations {
+    for info in operations.iter().copied() {
         let op = generic::api()
             .operations
             .iter()

@@ -31,3 +31,4 @@ mod trust;
 mod guards;
 #[cfg(feature = "axum")]
 mod merchants;
+mod v2;

@@ -73,7 +73,7 @@ pub fn coverage(api: &Api) -> std::collections::BTreeMap<String, Coverage> {
         for fields in [&r.path_params, &r.query, &r.headers] {
             count(fields, entry);
         }
-        for part in [&r.json, &r.multipart].into_iter().flatten() {
+        for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
             count(&part.fields, entry);
         }
         if let crate::ir::Response::Json { fields } = &op.response {
@@ -139,21 +139,33 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
     // Writing keeps files whose tokens did not change; checking formats everything anew.
     let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
     let previous: Option<crate::emit::Previous<'_>> = if check { None } else { Some(&previous) };
-    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime, package: package(out, true), previous })
+    run_with(
+        specs,
+        out,
+        check,
+        &Options { crate_name: CRATE_NAME, runtime: &runtime, package: package(out, true), previous },
+    )
 }
 
 /// [`run`] with the crate's name and runtime dependency given.
 pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) -> Result<Outcome, Vec<PageError>> {
     let api = crate::load(specs)?;
-    let files = emit(&api, options).map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
+    let files = emit(&api, options)
+        .map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
     let summary = summarize(&api, &files);
-    let io_error = |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
-    let mut problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
+    let io_error =
+        |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
+    let mut problems =
+        if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
     // The workspace's own crate comes with the sandbox's copy of the same pages.
     if matches!(options.package, Package::Workspace) {
-        let copy = sandbox_api::path();
-        let io_error = |e: std::io::Error| vec![PageError { file: copy.display().to_string(), line: 0, message: e.to_string() }];
-        problems.extend(sandbox_api::sync(&api, &copy, check).map_err(io_error)?);
+        for protocol in [crate::ir::Protocol::V3, crate::ir::Protocol::V2] {
+            let copy = sandbox_api::path_of(protocol);
+            let io_error = |e: std::io::Error| {
+                vec![PageError { file: copy.display().to_string(), line: 0, message: e.to_string() }]
+            };
+            problems.extend(sandbox_api::sync(&api, &copy, check).map_err(io_error)?);
+        }
     }
     Ok(Outcome { summary, problems, coverage: coverage(&api), warnings: api.warnings })
 }
@@ -186,7 +198,9 @@ fn existing(out: &Path) -> std::io::Result<BTreeSet<String>> {
                     stack.push(path);
                 } else if path.extension().is_some_and(|e| e == "rs") {
                     let relative = path.strip_prefix(out).unwrap_or(&path);
-                    found.insert(relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+                    found.insert(
+                        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
+                    );
                 }
             }
         }

@@ -95,15 +95,20 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
     let mut errors: Vec<PageError> = overrides
         .pages()
         .filter(|o| !known.contains(o.file.as_str()))
-        .map(|o| PageError { file: o.file.clone(), line: 0, message: "an override names a page the docs tree does not have".into() })
+        .map(|o| PageError {
+            file: o.file.clone(),
+            line: 0,
+            message: "an override names a page the docs tree does not have".into(),
+        })
         .collect();
 
     let imported: Vec<(String, Result<Imported, Vec<PageError>>)> = sources
         .par_iter()
         .map(|(relative, path)| {
-            let result = std::fs::read_to_string(path)
-                .map_err(|e| vec![io_error(Path::new(relative), e)])
-                .and_then(|text| import_page(relative, &text, &overrides, &specs.join(FRAGMENTS), &existing, &glossary));
+            let result =
+                std::fs::read_to_string(path).map_err(|e| vec![io_error(Path::new(relative), e)]).and_then(|text| {
+                    import_page(relative, &text, &overrides, &specs.join(FRAGMENTS), &existing, &glossary)
+                });
             (relative.clone(), result)
         })
         .collect();
@@ -122,11 +127,14 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
                     }
                 }
                 if let Some(o) = entry {
-                    if !o.accept.is_empty() && !o.accept.iter().all(|a| report.reviewed.iter().any(|w| w.contains(a.as_str()))) {
+                    if !o.accept.is_empty()
+                        && !o.accept.iter().all(|a| report.reviewed.iter().any(|w| w.contains(a.as_str())))
+                    {
                         errors.push(PageError {
                             file: relative.clone(),
                             line: 0,
-                            message: "an override accepts a warning the page no longer gives: review the override".into(),
+                            message: "an override accepts a warning the page no longer gives: review the override"
+                                .into(),
                         });
                     }
                     if !o.rows.is_empty() || !o.insert.is_empty() || o.replace.is_some() {
@@ -283,10 +291,17 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> S
 }
 
 /// Parses a page, applies its override (with the folder of its fragments), lowers it.
-pub fn read(relative: &str, text: &str, fix: Option<(&overrides::PageOverride, &Path)>) -> Result<Lowered, Vec<PageError>> {
+pub fn read(
+    relative: &str,
+    text: &str,
+    fix: Option<(&overrides::PageOverride, &Path)>,
+) -> Result<Lowered, Vec<PageError>> {
     let (mut page, errors) = parse::parse(text);
     if !errors.is_empty() {
-        return Err(errors.into_iter().map(|e| PageError { file: relative.to_owned(), line: e.line, message: e.message }).collect());
+        return Err(errors
+            .into_iter()
+            .map(|e| PageError { file: relative.to_owned(), line: e.line, message: e.message })
+            .collect());
     }
     if let Some((fix, fragments)) = fix {
         fix.apply(&mut page, fragments).map_err(|e| vec![e])?;
@@ -311,12 +326,15 @@ pub fn facts(lowered: &Lowered) -> Lowered {
         clear(&mut r.path_params);
         clear(&mut r.query);
         clear(&mut r.headers);
-        for part in [&mut r.json, &mut r.multipart].into_iter().flatten() {
+        for part in [&mut r.json, &mut r.multipart, &mut r.xml].into_iter().flatten() {
             part.line = 0;
             clear(&mut part.fields);
         }
         if let Some(base) = &mut r.base_uri {
             base.line = 0;
+        }
+        if let Some(fragment) = &mut r.fragment {
+            fragment.line = 0;
         }
         if let Response::Json { fields } = &mut op.response {
             clear(fields);
@@ -379,6 +397,9 @@ impl Existing {
                         }
                         if let Some(body) = &r.multipart {
                             add("body", &body.fields);
+                        }
+                        if let Some(xml) = &r.xml {
+                            add("xml", &xml.fields);
                         }
                         if let Response::Json { fields } = &op.response {
                             add("response", fields);
@@ -447,7 +468,13 @@ impl Describe for Words<'_> {
         let key = (self.page.to_owned(), place.method.to_owned(), place.path.clone());
         let text = match self.existing.rows.get(&key) {
             Some(text) => text.clone(),
-            None => self.glossary.lookup(&self.family, place.parent, place.name, place.ty).unwrap_or_default().to_owned(),
+            None => {
+                // APIv2's pages share names no APIv3 page uses (`return_code`, `sign`, …): their
+                // words are in `[family.v2]`, so that APIv3's descriptions stay as they are.
+                let v2 = self.page.starts_with("openapi/v2/") || self.page.starts_with("webhook/v2/");
+                let families: &[&str] = if v2 { &[&self.family, "v2"] } else { &[&self.family] };
+                self.glossary.lookup_in(families, place.parent, place.name, place.ty).unwrap_or_default().to_owned()
+            }
         };
         if !text.is_empty() {
             self.described.set(self.described.get() + 1);

@@ -10,8 +10,8 @@ use crate::ir::Api;
 use crate::lower::{lower, Lowered};
 use crate::{naming, parse, typespace};
 
-/// Reads every page of a docs tree: `openapi/v3/**` and `webhook/v3/**` where present,
-/// otherwise every `.md` under `dir`. Returns all bad pages' errors at once: generating from a
+/// Reads every page of a docs tree: `openapi/v3/**`, `webhook/v3/**`, `openapi/v2/**` and
+/// `webhook/v2/**` where present, otherwise every `.md` under `dir`. Returns all bad pages' errors at once: generating from a
 /// tree with a bad page would ship a crate without its operations.
 pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
     let Loaded { api, errors } = load_each(dir).map_err(|e| vec![e])?;
@@ -42,7 +42,8 @@ impl Loaded {
 /// `cargo xtask diff`, which compares what it can and reports the rest. `Err` only when the tree
 /// cannot be listed.
 pub fn load_each(dir: &Path) -> Result<Loaded, PageError> {
-    let files = pages(dir).map_err(|e| PageError { file: dir.display().to_string(), line: 0, message: e.to_string() })?;
+    let files =
+        pages(dir).map_err(|e| PageError { file: dir.display().to_string(), line: 0, message: e.to_string() })?;
     let results: Vec<(String, Result<Lowered, Vec<PageError>>)> = files
         .par_iter()
         .map(|(relative, path)| {
@@ -69,23 +70,31 @@ pub fn load_each(dir: &Path) -> Result<Loaded, PageError> {
             Err(e) => errors.extend(e),
         }
     }
-    api.operations.sort_by(|a, b| (&a.path, a.method).cmp(&(&b.path, b.method)));
+    // APIv3 first (its order unchanged by the APIv2 pages), each by path then method.
+    api.operations
+        .sort_by(|a, b| b.protocol.cmp(&a.protocol).then_with(|| (&a.path, a.method).cmp(&(&b.path, b.method))));
     // An operation described twice: the later page is the bad one, and none of its operations is
     // kept (the page is wrong as a whole, or in the wrong place).
     let twice: Vec<PageError> = api
         .operations
         .windows(2)
-        .filter(|w| w[0].path == w[1].path && w[0].method == w[1].method)
+        .filter(|w| w[0].protocol == w[1].protocol && w[0].path == w[1].path && w[0].method == w[1].method)
         .map(|pair| PageError {
             file: pair[1].file.clone(),
             line: pair[1].line,
-            message: format!("{} {} is also described at {}:{}", pair[1].method.as_str(), pair[1].path, pair[0].file, pair[0].line),
+            message: format!(
+                "{} {} is also described at {}:{}",
+                pair[1].method.as_str(),
+                pair[1].path,
+                pair[0].file,
+                pair[0].line
+            ),
         })
         .collect();
     let dropped: BTreeSet<String> = twice.iter().map(|e| e.file.clone()).collect();
     api.operations.retain(|op| !dropped.contains(&op.file));
     errors.extend(twice);
-    api.notifications.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    api.notifications.sort_by(|a, b| b.protocol.cmp(&a.protocol).then_with(|| a.event_type.cmp(&b.event_type)));
     naming::name(&mut api);
     typespace::assign(&mut api);
     Ok(Loaded { api, errors })
@@ -105,7 +114,11 @@ pub fn read_page(relative: &str, text: &str) -> Result<Lowered, Vec<PageError>> 
 
 /// The pages to read, as (path relative to `dir` with `/` separators, full path), sorted.
 pub fn pages(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let roots: Vec<PathBuf> = ["openapi/v3", "webhook/v3"].iter().map(|r| dir.join(r)).filter(|p| p.is_dir()).collect();
+    let roots: Vec<PathBuf> = ["openapi/v3", "webhook/v3", "openapi/v2", "webhook/v2"]
+        .iter()
+        .map(|r| dir.join(r))
+        .filter(|p| p.is_dir())
+        .collect();
     let mut found = Vec::new();
     if roots.is_empty() {
         walk(dir, &mut found)?;
@@ -117,7 +130,13 @@ pub fn pages(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     let mut pages: Vec<(String, PathBuf)> = found
         .into_iter()
         .filter_map(|path| {
-            let relative = path.strip_prefix(dir).ok()?.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let relative = path
+                .strip_prefix(dir)
+                .ok()?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             Some((relative, path))
         })
         .filter(|(relative, _)| !relative.eq_ignore_ascii_case("README.md"))

@@ -2,7 +2,10 @@
 //! meaning of the tables, nothing of Rust.
 
 use crate::error::PageError;
-use crate::ir::{BaseUri, Encoding, Encryption, Field, Filled, Method, Notification, Operation, Part, Request, Response, Type};
+use crate::ir::{
+    BaseUri, Encoding, Encryption, Field, Filled, Fragment, Method, Notification, Operation, Part, Protocol, Request,
+    Response, Type,
+};
 use crate::parse::{attr, Block, Page, RawField, Row, Table, TableKind};
 
 /// What one page holds.
@@ -18,10 +21,11 @@ pub enum Lowered {
 /// Where a page sits in the docs tree, from its path relative to the tree.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Location {
-    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}`.
-    Operation(String),
-    /// Event type, e.g. `TRANSACTION.SUCCESS`.
-    Notification(String),
+    /// URL path template, e.g. `/v3/pay/transactions/id/{transaction_id}`; APIv2 paths have no
+    /// version segment on the wire (`openapi/v2/pay/orderquery.md` is `/pay/orderquery`).
+    Operation(Protocol, String),
+    /// Event type, e.g. `TRANSACTION.SUCCESS`, or the APIv2 page's name (`refund-processed`).
+    Notification(Protocol, String),
 }
 
 pub fn locate(relative: &str) -> Location {
@@ -29,11 +33,20 @@ pub fn locate(relative: &str) -> Location {
     // `a/b/index.md` is the page of the folder's own URL, `/a/b/`.
     let stem = stem.strip_suffix("/index").map(|folder| format!("{folder}/")).unwrap_or_else(|| stem.to_owned());
     let stem = stem.as_str();
-    if let Some(index) = stem.find("webhook/v3/").filter(|&i| i == 0 || stem[..i].ends_with('/')) {
-        return Location::Notification(stem[index + "webhook/v3/".len()..].to_owned());
+    let at = |marker: &str| stem.find(marker).filter(|&i| i == 0 || stem[..i].ends_with('/'));
+    if let Some(index) = at("webhook/v3/") {
+        return Location::Notification(Protocol::V3, stem[index + "webhook/v3/".len()..].to_owned());
     }
-    let start = stem.find("v3/").filter(|&i| i == 0 || stem[..i].ends_with('/')).unwrap_or(0);
-    Location::Operation(format!("/{}", &stem[start..]))
+    if let Some(index) = at("webhook/v2/") {
+        return Location::Notification(Protocol::V2, stem[index + "webhook/v2/".len()..].to_owned());
+    }
+    if at("v3/").is_none() {
+        if let Some(index) = at("v2/") {
+            return Location::Operation(Protocol::V2, format!("/{}", &stem[index + "v2/".len()..]));
+        }
+    }
+    let start = at("v3/").unwrap_or(0);
+    Location::Operation(Protocol::V3, format!("/{}", &stem[start..]))
 }
 
 /// Lowers one parsed page. `file` names the page in errors.
@@ -44,7 +57,7 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
     let mut errors = Vec::new();
     let error = |line: usize, message: String| PageError { file: file.to_owned(), line, message };
     let lowered = match locate(file) {
-        Location::Operation(path) => {
+        Location::Operation(protocol, path) => {
             let mut operations = Vec::new();
             let mut warnings = Vec::new();
             for section in sections(page) {
@@ -61,21 +74,27 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                     errors.push(error(line, "operation has no response table (`{.im-table #response}`)".into()));
                     continue;
                 };
-                let request = lower_request(&path, request)
+                let request = lower_request(protocol, &path, request)
                     .map(|(request, notes)| {
                         warnings.extend(notes.into_iter().map(|(l, m)| format!("{file}:{l}: {m}")));
                         request
                     })
                     .map_err(|(l, m)| error(l, m));
-                let response = lower_response(response).map_err(|(l, m)| error(l, m));
+                let response =
+                    lower_response(response).map(|r| answer_members(protocol, r)).map_err(|(l, m)| error(l, m));
                 match (request, response) {
                     (Ok(request), Ok(response)) => operations.push(Operation {
                         file: file.to_owned(),
+                        protocol,
                         line,
                         method,
-                        family: family(&path),
+                        family: family(protocol, &path),
                         path: path.clone(),
-                        title: if title.contains("$frontmatter") || title.is_empty() { page.title.clone() } else { title },
+                        title: if title.contains("$frontmatter") || title.is_empty() {
+                            page.title.clone()
+                        } else {
+                            title
+                        },
                         group: group(page),
                         description: page.description.clone(),
                         docs,
@@ -88,11 +107,14 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                 }
             }
             if operations.is_empty() && errors.is_empty() {
-                errors.push(error(1, "page has no operation (a heading with `{#get}`, `{#post}`, … followed by a request table)".into()));
+                errors.push(error(
+                    1,
+                    "page has no operation (a heading with `{#get}`, `{#post}`, … followed by a request table)".into(),
+                ));
             }
             Lowered::Operations(operations, warnings)
         }
-        Location::Notification(event_type) => match lower_notification(file, &event_type, page) {
+        Location::Notification(protocol, event_type) => match lower_notification(file, protocol, &event_type, page) {
             Ok((notification, warnings)) => Lowered::Notification(Box::new(notification), warnings),
             Err((line, message)) => {
                 errors.push(error(line, message));
@@ -107,9 +129,13 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
     }
 }
 
-fn family(path: &str) -> String {
+fn family(protocol: Protocol, path: &str) -> String {
     let rest = path.strip_prefix("/v3/").unwrap_or(path.trim_start_matches('/'));
-    rest.split('/').next().unwrap_or_default().to_owned()
+    let first = rest.split('/').next().unwrap_or_default();
+    match protocol {
+        Protocol::V3 => first.to_owned(),
+        Protocol::V2 => format!("v2-{first}"),
+    }
 }
 
 struct Section<'a> {
@@ -170,19 +196,23 @@ type Located<T> = Result<T, (usize, String)>;
 /// The request parts; also the defects worked around, as (line, what was assumed):
 /// a `{param}` of the path without a row is a required string; an unknown top-level row,
 /// when exactly one path parameter has no row, is that parameter misspelt.
-fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, String)>)> {
+fn lower_request(protocol: Protocol, path: &str, table: &Table) -> Located<(Request, Vec<(usize, String)>)> {
     let roots = tree(table)?;
-    let params: Vec<&str> = path
-        .split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .collect();
+    if protocol == Protocol::V2 {
+        return lower_v2_request(path, roots);
+    }
+    let params: Vec<&str> =
+        path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
     let mut request = Request::default();
     let mut path_params = Vec::new();
     let mut notes = Vec::new();
     let unnamed: Vec<&str> = params.iter().copied().filter(|p| !roots.iter().any(|f| f.name == *p)).collect();
     let unknown = roots
         .iter()
-        .filter(|f| !["json", "body", "query", "headers", "base_uri"].contains(&f.name.as_str()) && !params.contains(&f.name.as_str()))
+        .filter(|f| {
+            !["json", "body", "query", "headers", "base_uri"].contains(&f.name.as_str())
+                && !params.contains(&f.name.as_str())
+        })
         .count();
     for mut field in roots {
         match field.name.as_str() {
@@ -209,7 +239,8 @@ fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, Str
         match path_params.iter().position(|f| f.name == *param) {
             Some(index) => request.path_params.push(path_params.remove(index)),
             None => {
-                notes.push((table.line, format!("path parameter `{{{param}}}` has no row; taken as a required string")));
+                notes
+                    .push((table.line, format!("path parameter `{{{param}}}` has no row; taken as a required string")));
                 request.path_params.push(Field {
                     line: table.line,
                     description: "Path parameter (named by the URL path; the table has no row for it).".to_owned(),
@@ -220,6 +251,70 @@ fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, Str
     }
     mark_filled(&mut request);
     Ok((request, notes))
+}
+
+/// The parts of an APIv2 request: `xml` (the XML body), `query`, `headers`, `body` (a multipart
+/// form), `base_uri`, `fragment` (a signed URL's), and the flags `security` (mutual TLS) and
+/// `nonceless`. APIv2 paths have no parameters.
+fn lower_v2_request(path: &str, roots: Vec<Field>) -> Located<(Request, Vec<(usize, String)>)> {
+    let mut request = Request::default();
+    for field in roots {
+        match field.name.as_str() {
+            "xml" => request.xml = Some(part(field)?),
+            "body" => request.multipart = Some(part(field)?),
+            "query" => request.query = members(field)?,
+            "headers" => request.headers = members(field)?,
+            "base_uri" => {
+                request.base_uri = Some(BaseUri { line: field.line, required: field.required, default: first_url(&field.description) })
+            }
+            "fragment" if field.ty == Type::String && field.children.is_empty() => {
+                request.fragment = Some(Fragment { line: field.line, required: field.required, value: first_fragment(&field.description) })
+            }
+            "security" | "nonceless" if is_flag(&field) => {
+                if field.name == "security" {
+                    request.security = true;
+                } else {
+                    request.nonceless = true;
+                }
+            }
+            name => {
+                return Err((
+                    field.line,
+                    format!("unknown APIv2 request part `{name}`: not xml, query, headers, body, base_uri, fragment, security or nonceless (`{path}`)"),
+                ))
+            }
+        }
+    }
+    mark_filled_v2(&mut request);
+    Ok((request, Vec::new()))
+}
+
+/// A flag row: its type cell is the literal `` `true` `` (`security`, `nonceless`).
+fn is_flag(field: &Field) -> bool {
+    field.ty == Type::Boolean && field.enum_values == ["true"] && field.children.is_empty()
+}
+
+/// The APIv2 members the transport fills: `sign` and `nonce_str` (the signature and its nonce),
+/// and a required `mch_id` / `mchid` (the client's merchant id) of the XML body, query or form.
+fn mark_filled_v2(request: &mut Request) {
+    let parts = request.xml.iter_mut().chain(request.multipart.iter_mut()).flat_map(|part| part.fields.iter_mut());
+    for field in parts.chain(request.query.iter_mut()) {
+        match field.name.as_str() {
+            "sign" | "nonce_str" if field.ty == Type::String => field.filled = Some(Filled::Signature),
+            "mch_id" | "mchid" if field.required && field.ty == Type::String => field.filled = Some(Filled::Mchid),
+            _ => {}
+        }
+    }
+}
+
+/// The first `#fragment` in backticks of a description.
+fn first_fragment(description: &str) -> Option<String> {
+    description
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|quoted| quoted.starts_with('#') && quoted.len() > 1)
+        .map(str::to_owned)
 }
 
 /// The fields the transport fills: `Wechatpay-Serial` (named after the key it encrypts with), a
@@ -278,7 +373,10 @@ fn part(field: Field) -> Located<Part> {
 
 fn members(field: Field) -> Located<Vec<Field>> {
     if field.ty != Type::Object {
-        return Err((field.line, format!("request part `{}` must be an object, not {}", field.name, field.ty.as_str())));
+        return Err((
+            field.line,
+            format!("request part `{}` must be an object, not {}", field.name, field.ty.as_str()),
+        ));
     }
     Ok(field.children)
 }
@@ -286,25 +384,53 @@ fn members(field: Field) -> Located<Vec<Field>> {
 fn first_url(description: &str) -> Option<String> {
     let start = description.find("https://").or_else(|| description.find("http://"))?;
     let rest = &description[start..];
-    let end = rest.find(|c: char| c == '`' || c == ')' || c == '(' || c.is_whitespace() || !c.is_ascii()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| c == '`' || c == ')' || c == '(' || c.is_whitespace() || !c.is_ascii())
+        .unwrap_or(rest.len());
     Some(rest[..end].to_owned())
+}
+
+/// APIv2's business-failure members (`err_code`, `err_code_des`, `error_code`, …) are never part
+/// of a decoded answer: an answer carrying one is the transport's error, never decoded. Some pages
+/// mark them required; as members of a decoded answer they are optional, whatever the page says.
+fn answer_members(protocol: Protocol, mut response: Response) -> Response {
+    if let (Protocol::V2, Response::Json { fields }) = (protocol, &mut response) {
+        for field in fields
+            .iter_mut()
+            .filter(|f| matches!(f.name.as_str(), "err_code" | "err_code_des" | "error_code" | "error_code_des"))
+        {
+            field.required = false;
+        }
+    }
+    response
 }
 
 fn lower_response(table: &Table) -> Located<Response> {
     match table.rows.as_slice() {
         [Row::Empty { .. }] => return Ok(Response::Empty),
         [Row::Stream { .. }] => return Ok(Response::Stream),
+        [Row::Redirect { .. }] => return Ok(Response::Redirect),
         _ => {}
     }
-    if let Some(Row::Empty { line } | Row::Stream { line }) =
-        table.rows.iter().find(|r| matches!(r, Row::Empty { .. } | Row::Stream { .. }))
+    if let Some(Row::Empty { line } | Row::Stream { line } | Row::Redirect { line }) =
+        table.rows.iter().find(|r| matches!(r, Row::Empty { .. } | Row::Stream { .. } | Row::Redirect { .. }))
     {
-        return Err((*line, "an empty or byte-stream row must be the response table's only row".into()));
+        return Err((*line, "an empty, byte-stream or redirect row must be the response table's only row".into()));
+    }
+    // An APIv2 download documents only its error answer (`异常字典`): the answer is a byte stream.
+    if table.errors_only {
+        tree(table)?;
+        return Ok(Response::Stream);
     }
     Ok(Response::Json { fields: tree(table)? })
 }
 
-fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Notification, Vec<String>)> {
+fn lower_notification(
+    file: &str,
+    protocol: Protocol,
+    event_type: &str,
+    page: &Page,
+) -> Located<(Notification, Vec<String>)> {
     let sections = sections(page);
     let section = sections.first().ok_or((1, "notification page has no operation heading".to_owned()))?;
     let table = section.request.ok_or((section.line, "notification page has no request table".to_owned()))?;
@@ -318,6 +444,7 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
             let untyped = format!("{file}:{line}: {message}; the payload is kept as untyped JSON");
             let notification = Notification {
                 file: file.to_owned(),
+                protocol,
                 line: section.line,
                 event_type: event_type.to_owned(),
                 event_types: vec![event_type.to_owned()],
@@ -343,9 +470,17 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
         }
     }
     let mut warnings = Vec::new();
-    let payload = match envelope.iter_mut().find(|f| f.name == "resource") {
-        Some(resource) => payload(file, resource, &mut warnings),
-        None => Vec::new(),
+    let payload = match protocol {
+        Protocol::V3 => match envelope.iter_mut().find(|f| f.name == "resource") {
+            Some(resource) => payload(file, resource, &mut warnings),
+            None => Vec::new(),
+        },
+        // APIv2: the encrypted member's structure (`req_info`, `event_ciphertext`), else the
+        // signed body itself.
+        Protocol::V2 => match envelope.iter().find(|f| f.encrypted.is_some() && !f.children.is_empty()) {
+            Some(encrypted) => encrypted.children.clone(),
+            None => envelope.clone(),
+        },
     };
     let mut event_types = vec![event_type.to_owned()];
     if let Some(field) = envelope.iter().find(|f| f.name == "event_type") {
@@ -353,6 +488,7 @@ fn lower_notification(file: &str, event_type: &str, page: &Page) -> Located<(Not
     }
     let notification = Notification {
         file: file.to_owned(),
+        protocol,
         line: section.line,
         event_type: event_type.to_owned(),
         event_types,
@@ -382,7 +518,9 @@ fn payload(file: &str, resource: &mut Field, warnings: &mut Vec<String>) -> Vec<
     if !resource.children.iter().any(has_payload) {
         let ciphertext = resource.children.iter().position(|f| f.name == "ciphertext");
         let misplaced = resource.children.iter().enumerate().position(|(i, f)| {
-            f.name != "ciphertext" && !f.children.is_empty() && (!f.ty.has_members() || ciphertext.is_some_and(|c| i > c))
+            f.name != "ciphertext"
+                && !f.children.is_empty()
+                && (!f.ty.has_members() || ciphertext.is_some_and(|c| i > c))
         });
         if let (Some(from), Some(to)) = (misplaced, ciphertext) {
             let member = &mut resource.children[from];
@@ -416,14 +554,24 @@ pub fn tree(table: &Table) -> Located<Vec<Field>> {
                 match open.last_mut() {
                     Some((_, field, opened)) if field.ty == Type::String && field.children.is_empty() => *opened = true,
                     Some((_, field, _)) => {
-                        return Err((*line, format!("sub-structure line after `{}` ({}), which is not a string", field.name, field.ty.as_str())))
+                        return Err((
+                            *line,
+                            format!(
+                                "sub-structure line after `{}` ({}), which is not a string",
+                                field.name,
+                                field.ty.as_str()
+                            ),
+                        ))
                     }
                     None => return Err((*line, "sub-structure line before any field".into())),
                 }
                 continue;
             }
-            Row::Empty { line } | Row::Stream { line } => {
-                return Err((*line, "an empty or byte-stream row can only be a response table's only row".into()))
+            Row::Empty { line } | Row::Stream { line } | Row::Redirect { line } => {
+                return Err((
+                    *line,
+                    "an empty, byte-stream or redirect row can only be a response table's only row".into(),
+                ))
             }
         };
         let (indent, field) = field(raw)?;
@@ -481,7 +629,13 @@ fn merge(first: &mut Field, other: Field) -> Located<()> {
     if first.ty != other.ty {
         return Err((
             other.line,
-            format!("`{}` is described as {} here and as {} at line {}", other.name, other.ty.as_str(), first.ty.as_str(), first.line),
+            format!(
+                "`{}` is described as {} here and as {} at line {}",
+                other.name,
+                other.ty.as_str(),
+                first.ty.as_str(),
+                first.line
+            ),
         ));
     }
     first.required &= other.required;
@@ -510,12 +664,24 @@ fn merge(first: &mut Field, other: Field) -> Located<()> {
 /// backticks, pipes, `»`, an attribute whose braces are missing) means the cell holds more than
 /// a name, and reading it as a field would put a wrong key on the wire.
 fn plausible_name(name: &str) -> bool {
+    let (name, _) = indexed(name);
     let words: Vec<&str> = name.split(' ').collect();
     words.iter().all(|word| {
         !word.is_empty()
             && !word.starts_with("data-")
             && word.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
     })
+}
+
+/// An APIv2 indexed name: `coupon_id_$n` is (`coupon_id`, 1), `coupon_id_$n_$m` (`coupon_id`, 2).
+pub fn indexed(name: &str) -> (&str, u8) {
+    if let Some(base) = name.strip_suffix("_$n_$m") {
+        (base, 2)
+    } else if let Some(base) = name.strip_suffix("_$n") {
+        (base, 1)
+    } else {
+        (name, 0)
+    }
 }
 
 fn field(raw: &RawField) -> Located<(usize, Field)> {
@@ -530,11 +696,15 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
         Some(Some(value)) => value.parse().map_err(|_| (raw.line, format!("`data-indent={value}` is not a number")))?,
         Some(None) => return Err((raw.line, "`data-indent` without a value".into())),
     };
-    let ty = Type::parse(&raw.ty).ok_or_else(|| (raw.line, format!("unknown type `{}` for `{}`", raw.ty, raw.name)))?;
+    // A flag row (`security`, `nonceless`) has the literal `` `true` `` for its type.
+    let flag = raw.ty == "`true`";
+    let ty = if flag { Some(Type::Boolean) } else { Type::parse(&raw.ty) };
+    let ty = ty.ok_or_else(|| (raw.line, format!("unknown type `{}` for `{}`", raw.ty, raw.name)))?;
     let encrypted = match attr(&raw.ty_attrs, "data-encrypted").and_then(|a| a.value.as_deref()) {
         None => None,
         Some("by-rsa-pubkey") => Some(Encryption::RsaPubkey),
         Some("by-aes-gcm") => Some(Encryption::AesGcm),
+        Some("by-aes-ecb") => Some(Encryption::AesEcb),
         Some(other) => return Err((raw.line, format!("unknown `data-encrypted={other}` on `{}`", raw.name))),
     };
     let encoded = match attr(&raw.ty_attrs, "data-encoded").and_then(|a| a.value.as_deref()) {
@@ -543,7 +713,10 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
         Some("by-urlencode") => Some(Encoding::UrlEncode),
         Some(other) => return Err((raw.line, format!("unknown `data-encoded={other}` on `{}`", raw.name))),
     };
-    let (description, enum_values) = description(&raw.description);
+    let (description, mut enum_values) = description(&raw.description);
+    if flag {
+        enum_values = vec!["true".to_owned()];
+    }
     Ok((
         indent,
         Field {
@@ -556,6 +729,7 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             encrypted,
             encoded,
             filled: None,
+            indexed: indexed(&raw.name).1,
             children: Vec::new(),
             rust: None,
         },

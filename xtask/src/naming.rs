@@ -17,21 +17,53 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Api, Field, RustNames, Type};
+use crate::ir::{Api, Field, Operation, Protocol, RustNames, Type};
 
 pub const METHOD_MODULES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 pub const RESERVED_TYPES: &[&str] = &[
-    "Request", "RequestBuilder", "Response", "Payload", "Option", "Result", "String", "Vec", "Box", "Some", "None",
-    "Ok", "Err", "Self", "Default", "Chain", "Clone", "Debug", "PartialEq", "Eq", "Hash", "From", "Into", "Send", "Sync",
-    "Sized", "Copy", "Iterator", "IntoIterator", "ToString", "ToOwned", "Drop", "Fn", "FnMut", "FnOnce",
+    "Request",
+    "RequestBuilder",
+    "Response",
+    "Payload",
+    "Option",
+    "Result",
+    "String",
+    "Vec",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Self",
+    "Default",
+    "Chain",
+    "Clone",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "From",
+    "Into",
+    "Send",
+    "Sync",
+    "Sized",
+    "Copy",
+    "Iterator",
+    "IntoIterator",
+    "ToString",
+    "ToOwned",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
 ];
 
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn", "for",
-    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static",
-    "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
-    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -40,16 +72,17 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 /// Fills every `module`, field identifier, enum variant and event variant of the IR. Type names
 /// are the type space's (`typespace.rs`).
 pub fn name(api: &mut Api) {
-    let modules = ModuleNames::new(api.operations.iter().map(|op| op.path.as_str()));
+    let paths: Vec<String> = api.operations.iter().map(module_path).collect();
+    let modules = ModuleNames::new(paths.iter().map(String::as_str));
     for op in &mut api.operations {
-        op.module = modules.module(&op.path);
+        op.module = modules.module(&module_path(op));
         op.module.push(op.method.as_str().to_owned());
         let request = &mut op.request;
         let mut fields = FieldNames::default();
         for field in request.path_params.iter_mut().chain(request.query.iter_mut()).chain(request.headers.iter_mut()) {
             name_field(field, &mut fields);
         }
-        for part in [&mut request.json, &mut request.multipart].into_iter().flatten() {
+        for part in [&mut request.json, &mut request.multipart, &mut request.xml].into_iter().flatten() {
             for field in &mut part.fields {
                 name_field(field, &mut fields);
             }
@@ -62,7 +95,7 @@ pub fn name(api: &mut Api) {
         }
     }
     let mut events = BTreeSet::new();
-    for notification in &mut api.notifications {
+    for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
         let module = unique(snake(&notification.event_type), &mut events);
         notification.module = vec!["webhook".into(), "v3".into(), module.clone()];
         notification.variant = camel(&notification.event_type, "Event");
@@ -72,8 +105,34 @@ pub fn name(api: &mut Api) {
         }
     }
     let mut variants = BTreeSet::from(["Unknown".to_owned()]);
-    for notification in &mut api.notifications {
+    for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
         notification.variant = unique_camel(notification.variant.clone(), &mut variants);
+    }
+    // APIv2 pages are named by what they notify (`refund-processed`) or by an event type
+    // (`TRANSACTION.SUCCESS`, a payscore envelope): the former take names first, so that
+    // `transaction-success`, the payment result, is `transaction_success`.
+    let mut v2: Vec<&mut crate::ir::Notification> =
+        api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V2).collect();
+    v2.sort_by_key(|n| (n.event_type.contains('.'), n.event_type.clone()));
+    let mut events = BTreeSet::new();
+    let mut variants = BTreeSet::from(["Unknown".to_owned()]);
+    for notification in v2 {
+        let module = unique(snake(&notification.event_type), &mut events);
+        notification.module = vec!["webhook".into(), "v2".into(), module.clone()];
+        notification.variant = unique_camel(camel(&module, "Event"), &mut variants);
+        let mut names = FieldNames::default();
+        for field in &mut notification.payload {
+            name_field(field, &mut names);
+        }
+    }
+}
+
+/// The URL path the module tree mirrors: the wire path, under `v2` for APIv2 operations (whose
+/// paths have no version segment).
+pub fn module_path(op: &Operation) -> String {
+    match op.protocol {
+        Protocol::V3 => op.path.clone(),
+        Protocol::V2 => format!("/v2{}", op.path),
     }
 }
 
@@ -167,8 +226,9 @@ impl ModuleNames {
         let mut names = BTreeMap::new();
         for (parent, segments) in children {
             let mut taken: BTreeSet<String> = METHOD_MODULES.iter().map(|s| s.to_string()).collect();
-            // A family's module holds its shared types in `types`.
-            if parent.matches('/').count() == 1 {
+            // A family's module holds its shared types in `types`, and so does `v2` (the types
+            // several APIv2 families share).
+            if parent.matches('/').count() == 1 || parent == "v2" {
                 taken.insert("types".to_owned());
             }
             for segment in segments {
@@ -181,9 +241,7 @@ impl ModuleNames {
 
     fn module(&self, path: &str) -> Vec<String> {
         let segments = segments(path);
-        (0..segments.len())
-            .map(|i| self.names[&(segments[..i].join("/"), segments[i].to_owned())].clone())
-            .collect()
+        (0..segments.len()).map(|i| self.names[&(segments[..i].join("/"), segments[i].to_owned())].clone()).collect()
     }
 }
 
@@ -251,7 +309,8 @@ fn words(name: &str) -> Vec<String> {
             previous = None;
             continue;
         }
-        let boundary = matches!(previous, Some(p) if (p.is_ascii_lowercase() || p.is_ascii_digit()) && c.is_ascii_uppercase());
+        let boundary =
+            matches!(previous, Some(p) if (p.is_ascii_lowercase() || p.is_ascii_digit()) && c.is_ascii_uppercase());
         if boundary && !current.is_empty() {
             words.push(std::mem::take(&mut current));
         }

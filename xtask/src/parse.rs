@@ -40,6 +40,8 @@ pub enum TableKind {
 pub struct Table {
     pub line: usize,
     pub kind: TableKind,
+    /// An APIv2 download's response table (`异常字典`): it documents only the error answer.
+    pub errors_only: bool,
     pub rows: Vec<Row>,
 }
 
@@ -54,6 +56,8 @@ pub enum Row {
     Empty { line: usize },
     /// `| 文件流(…) {colspan=3}`.
     Stream { line: usize },
+    /// `` | `30x`跳转(…) {colspan=3} ``: the browser is redirected; nothing comes back to the server.
+    Redirect { line: usize },
 }
 
 #[derive(Debug)]
@@ -121,7 +125,12 @@ pub fn parse(text: &str) -> (Page, Vec<ParseError>) {
             }
             Event::Start(Tag::Table(_)) => {
                 flush_table(pending.take(), &mut page, &mut errors);
-                table = Some(PendingTable { line: lines.line(range.start), cells: Vec::new(), head: Vec::new(), in_head: false });
+                table = Some(PendingTable {
+                    line: lines.line(range.start),
+                    cells: Vec::new(),
+                    head: Vec::new(),
+                    in_head: false,
+                });
             }
             Event::Start(Tag::TableHead) => {
                 if let Some(t) = table.as_mut() {
@@ -160,10 +169,18 @@ pub fn parse(text: &str) -> (Page, Vec<ParseError>) {
                 if let Some(kind) = closing_marker(source) {
                     match pending.take() {
                         Some(t) => close_table(t, kind, &mut page, &mut errors),
-                        None => errors.push(ParseError { line, message: format!("`{source}` closes no table (is the table's header row missing?)") }),
+                        None => errors.push(ParseError {
+                            line,
+                            message: format!("`{source}` closes no table (is the table's header row missing?)"),
+                        }),
                     }
                 } else if source.starts_with('|') {
-                    errors.push(ParseError { line, message: "table rows without a header row (`| 请求参数 | 类型 {.type} | 描述 {.desc}` and `| --- |`)".into() });
+                    errors.push(ParseError {
+                        line,
+                        message:
+                            "table rows without a header row (`| 请求参数 | 类型 {.type} | 描述 {.desc}` and `| --- |`)"
+                                .into(),
+                    });
                 }
             }
             _ => {}
@@ -186,7 +203,10 @@ fn flush_table(table: Option<PendingTable>, _page: &mut Page, errors: &mut Vec<P
     if let Some(t) = table {
         let first = t.head.first().map(String::as_str).unwrap_or_default();
         if first == "请求参数" || first == "返回字典" {
-            errors.push(ParseError { line: t.line, message: format!("`{first}` table is not closed by an `{{.im-table #…}}` line") });
+            errors.push(ParseError {
+                line: t.line,
+                message: format!("`{first}` table is not closed by an `{{.im-table #…}}` line"),
+            });
         }
     }
 }
@@ -208,12 +228,15 @@ fn close_table(t: PendingTable, kind: TableKind, page: &mut Page, errors: &mut V
     // Notification pages close the merchant's answer (`应答规范`) as a response table too.
     let expected: &[&str] = match kind {
         TableKind::Request => &["请求参数"],
-        TableKind::Response => &["返回字典", "应答规范"],
+        TableKind::Response => &["返回字典", "应答规范", "异常字典"],
     };
     let first = t.head.first().map(|c| split_attrs(c).0).unwrap_or_default();
     if !expected.contains(&first) {
         let expected = expected[0];
-        errors.push(ParseError { line: t.line, message: format!("table header starts with `{first}`, expected `{expected}`") });
+        errors.push(ParseError {
+            line: t.line,
+            message: format!("table header starts with `{first}`, expected `{expected}`"),
+        });
         return;
     }
     let mut rows = Vec::with_capacity(t.cells.len());
@@ -223,7 +246,7 @@ fn close_table(t: PendingTable, kind: TableKind, page: &mut Page, errors: &mut V
             Err(message) => errors.push(ParseError { line, message }),
         }
     }
-    page.blocks.push(Block::Table(Table { line: t.line, kind, rows }));
+    page.blocks.push(Block::Table(Table { line: t.line, kind, errors_only: first == "异常字典", rows }));
 }
 
 /// One body row from its cells (name, type, description).
@@ -239,6 +262,9 @@ pub fn read_row(line: usize, cells: &[String]) -> Result<Row, String> {
         }
         if name.starts_with("文件流") {
             return Ok(Row::Stream { line });
+        }
+        if name.starts_with("`30x`") {
+            return Ok(Row::Redirect { line });
         }
         return Err(format!("unknown full-width row `{name}`"));
     }
@@ -303,7 +329,9 @@ pub fn parse_attrs(inner: &str) -> Vec<Attr> {
 /// `title:` and `description:` of the YAML front matter (single-line values, optionally quoted).
 fn read_front_matter(body: &str, page: &mut Page) {
     for line in body.lines() {
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         let value = value
             .strip_prefix('"')
@@ -350,7 +378,13 @@ mod tests {
     fn several_attribute_blocks_are_one_set() {
         let (name, attrs) = split_attrs("bank_type {data-required} {data-indent=1}");
         assert_eq!(name, "bank_type");
-        assert_eq!(attrs, [Attr { key: "data-required".into(), value: None }, Attr { key: "data-indent".into(), value: Some("1".into()) }]);
+        assert_eq!(
+            attrs,
+            [
+                Attr { key: "data-required".into(), value: None },
+                Attr { key: "data-indent".into(), value: Some("1".into()) }
+            ]
+        );
         let (ty, attrs) = split_attrs("object {data-tooltip=\"对应PHP的array\"}{data-encoded=by-json_encode}");
         assert_eq!((ty, attrs.len()), ("object", 2));
         assert_eq!(split_attrs("plain"), ("plain", Vec::new()));

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Api, Encryption, Field, Response, TypeDef, TypeKind};
+use crate::ir::{Api, Encryption, Field, Protocol, Response, TypeDef, TypeKind};
 use crate::naming::{camel, enum_values, RESERVED_TYPES};
 
 /// Fills `api.types` and every field's `rust.type_name` / `rust.type_path`.
@@ -40,7 +40,15 @@ pub fn assign(api: &mut Api) {
                 Parent::Type(key) | Parent::Top(_, Some(key)) => Some(key.to_owned()),
                 Parent::Top(_, None) => None,
             };
-            Shape { kind: node.kind, base: node.base.clone(), first: order, uses: Vec::new(), request: false, response: false, parent }
+            Shape {
+                kind: node.kind,
+                base: node.base.clone(),
+                first: order,
+                uses: Vec::new(),
+                request: false,
+                response: false,
+                parent,
+            }
         });
         shape.uses.push((owner, site.to_owned()));
         match node.side {
@@ -62,7 +70,8 @@ pub fn assign(api: &mut Api) {
     }
     let mut taken: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
     let mut take = |module: &Vec<String>, candidates: Box<dyn Iterator<Item = String> + '_>| {
-        let taken = taken.entry(module.clone()).or_insert_with(|| RESERVED_TYPES.iter().map(|s| s.to_string()).collect());
+        let taken =
+            taken.entry(module.clone()).or_insert_with(|| RESERVED_TYPES.iter().map(|s| s.to_string()).collect());
         let name = candidates.into_iter().find(|name| free(taken, name))?;
         taken.insert(name.clone());
         taken.insert(format!("{name}Builder"));
@@ -131,7 +140,8 @@ pub fn assign(api: &mut Api) {
         if done.insert(key.clone()) {
             let shape = &shapes[key];
             let features: BTreeSet<String> = shape.uses.iter().map(|(o, _)| owners[*o].feature.clone()).collect();
-            let mut uses: Vec<String> = shape.uses.iter().map(|(o, site)| format!("{} {site}", owners[*o].label)).collect();
+            let mut uses: Vec<String> =
+                shape.uses.iter().map(|(o, site)| format!("{} {site}", owners[*o].label)).collect();
             uses.sort();
             uses.dedup();
             types.push(TypeDef {
@@ -207,6 +217,7 @@ struct Owner {
     family_module: Option<Vec<String>>,
     /// The name a notification's payload type takes when shared (`Transaction`).
     payload_name: Option<String>,
+    protocol: Protocol,
 }
 
 fn owners(api: &Api) -> Vec<Owner> {
@@ -225,6 +236,7 @@ fn owners(api: &Api) -> Vec<Owner> {
             qualifier,
             family_module: Some(op.module[..2.min(op.module.len())].to_vec()),
             payload_name: None,
+            protocol: op.protocol,
         });
     }
     for n in &api.notifications {
@@ -245,6 +257,7 @@ fn owners(api: &Api) -> Vec<Owner> {
             qualifier: camel(&n.event_type, "T"),
             family_module: None,
             payload_name: Some(original.unwrap_or_else(|| camel(prefix, "T"))),
+            protocol: n.protocol,
         });
     }
     owners
@@ -252,14 +265,29 @@ fn owners(api: &Api) -> Vec<Owner> {
 
 fn home(users: &BTreeSet<usize>, owners: &[Owner]) -> Vec<String> {
     let families: BTreeSet<Option<&Vec<String>>> = users.iter().map(|&o| owners[o].family_module.as_ref()).collect();
+    // APIv2 shapes are never shared with APIv3 ones (their keys differ): their homes are under
+    // `v2` (and `webhook::v2`).
+    let v2 = users.iter().any(|&o| owners[o].protocol == Protocol::V2);
+    let strings = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<Vec<_>>();
     match families.into_iter().collect::<Vec<_>>().as_slice() {
         [Some(family)] => {
             let mut module = (*family).clone();
             module.push("types".to_owned());
             module
         }
+        [None] if v2 => strings(&["webhook", "v2", "types"]),
         [None] => vec!["webhook".to_owned(), "types".to_owned()],
+        _ if v2 => strings(&["v2", "types"]),
         _ => vec!["types".to_owned()],
+    }
+}
+
+/// What tells an APIv2 shape from an APIv3 one of the same members: XML members are text on the
+/// wire, so the two never share a Rust type (and APIv3's types keep their names and homes).
+fn protocol_prefix(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::V3 => "",
+        Protocol::V2 => "2|",
     }
 }
 
@@ -314,7 +342,9 @@ fn depth(key: &str, shapes: &BTreeMap<String, Shape>) -> usize {
 /// Whether a field becomes a structure: an object, an array of objects, or a string carrying one;
 /// path, query and header parameters stay untyped.
 pub fn has_struct(field: &Field, structured: bool) -> bool {
-    structured && !field.children.is_empty() && matches!(field.ty, crate::ir::Type::Object | crate::ir::Type::ObjectArray | crate::ir::Type::String)
+    structured
+        && !field.children.is_empty()
+        && matches!(field.ty, crate::ir::Type::Object | crate::ir::Type::ObjectArray | crate::ir::Type::String)
 }
 
 fn is_enum(field: &Field) -> bool {
@@ -326,10 +356,12 @@ fn member_key(field: &Field, side: Side, structured: bool) -> String {
         (Some(Encryption::RsaPubkey), Side::Request) => "sensitive",
         (Some(Encryption::RsaPubkey), Side::Response) => "encrypted",
         (Some(Encryption::AesGcm), _) => "aes",
+        (Some(Encryption::AesEcb), _) => "aes-ecb",
         (None, _) => "",
     };
-    let inner = if has_struct(field, structured) { struct_key(&field.name, &field.children, side) } else { String::new() };
-    format!(
+    let inner =
+        if has_struct(field, structured) { struct_key(&field.name, &field.children, side) } else { String::new() };
+    let mut key = format!(
         "{}:{}:{}:{}:{}:{:?}:{:?}:{}",
         field.name,
         field.ty.as_str(),
@@ -339,7 +371,11 @@ fn member_key(field: &Field, side: Side, structured: bool) -> String {
         field.encoded,
         field.filled,
         inner
-    )
+    );
+    if field.indexed > 0 {
+        key += &format!(":indexed{}", field.indexed);
+    }
+    key
 }
 
 fn struct_key(name: &str, members: &[Field], side: Side) -> String {
@@ -348,11 +384,16 @@ fn struct_key(name: &str, members: &[Field], side: Side) -> String {
 }
 
 fn enum_key(field: &Field) -> String {
-    format!("E{}:{}:{}", field.name, u8::from(matches!(field.ty, crate::ir::Type::Integer | crate::ir::Type::IntegerArray)), enum_values(field).join("|"))
+    format!(
+        "E{}:{}:{}",
+        field.name,
+        u8::from(matches!(field.ty, crate::ir::Type::Integer | crate::ir::Type::IntegerArray)),
+        enum_values(field).join("|")
+    )
 }
 
-fn top_key(fields: &[Field], side: Side) -> String {
-    struct_key("", fields, side)
+fn top_key(prefix: &str, fields: &[Field], side: Side) -> String {
+    format!("{prefix}{}", struct_key("", fields, side))
 }
 
 /// Calls `f(owner, site, node)` for every typed field of the API, in a fixed order: operations
@@ -361,18 +402,22 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
     let mut owner = 0;
     for op in &api.operations {
         let r = &op.request;
+        let p = protocol_prefix(op.protocol);
         for (part, fields) in [("path", &r.path_params), ("query", &r.query), ("headers", &r.headers)] {
-            walk(owner, part, fields, Side::Request, false, Parent::Top("Request", None), f);
+            walk(owner, p, part, fields, Side::Request, false, Parent::Top("Request", None), f);
         }
         if let Some(json) = &r.json {
-            walk(owner, "json", &json.fields, Side::Request, true, Parent::Top("Request", None), f);
+            walk(owner, p, "json", &json.fields, Side::Request, true, Parent::Top("Request", None), f);
         }
         if let Some(body) = &r.multipart {
-            walk(owner, "body", &body.fields, Side::Request, true, Parent::Top("Request", None), f);
+            walk(owner, p, "body", &body.fields, Side::Request, true, Parent::Top("Request", None), f);
+        }
+        if let Some(xml) = &r.xml {
+            walk(owner, p, "xml", &xml.fields, Side::Request, true, Parent::Top("Request", None), f);
         }
         if let Response::Json { fields } = &op.response {
             let node = Node {
-                key: top_key(fields, Side::Response),
+                key: top_key(p, fields, Side::Response),
                 kind: TypeKind::Struct,
                 base: None,
                 fixed: "Response",
@@ -381,14 +426,15 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
                 side: Side::Response,
             };
             f(owner, "response", &node);
-            walk(owner, "response", fields, Side::Response, true, Parent::Top("Response", Some(&node.key)), f);
+            walk(owner, p, "response", fields, Side::Response, true, Parent::Top("Response", Some(&node.key)), f);
         }
         owner += 1;
     }
     for n in &api.notifications {
+        let p = protocol_prefix(n.protocol);
         if n.untyped.is_none() {
             let node = Node {
-                key: top_key(&n.payload, Side::Response),
+                key: top_key(p, &n.payload, Side::Response),
                 kind: TypeKind::Struct,
                 base: None,
                 fixed: "Payload",
@@ -397,17 +443,27 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
                 side: Side::Response,
             };
             f(owner, "payload", &node);
-            walk(owner, "payload", &n.payload, Side::Response, true, Parent::Top("Payload", Some(&node.key)), f);
+            walk(owner, p, "payload", &n.payload, Side::Response, true, Parent::Top("Payload", Some(&node.key)), f);
         }
         owner += 1;
     }
 }
 
-fn walk(owner: usize, at: &str, fields: &[Field], side: Side, structured: bool, parent: Parent<'_>, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
+#[allow(clippy::too_many_arguments)] // one walk, its context spelled out
+fn walk(
+    owner: usize,
+    prefix: &str,
+    at: &str,
+    fields: &[Field],
+    side: Side,
+    structured: bool,
+    parent: Parent<'_>,
+    f: &mut dyn FnMut(usize, &str, &Node<'_>),
+) {
     for field in fields {
         let site = format!("{at}.{}", field.name);
         if has_struct(field, structured) {
-            let key = struct_key(&field.name, &field.children, side);
+            let key = format!("{prefix}{}", struct_key(&field.name, &field.children, side));
             let node = Node {
                 key: key.clone(),
                 kind: TypeKind::Struct,
@@ -418,10 +474,10 @@ fn walk(owner: usize, at: &str, fields: &[Field], side: Side, structured: bool, 
                 side,
             };
             f(owner, &site, &node);
-            walk(owner, &site, &field.children, side, true, Parent::Type(&key), f);
+            walk(owner, prefix, &site, &field.children, side, true, Parent::Type(&key), f);
         } else if is_enum(field) {
             let node = Node {
-                key: enum_key(field),
+                key: format!("{prefix}{}", enum_key(field)),
                 kind: TypeKind::Enum,
                 base: Some(camel(&field.name, "T")),
                 fixed: "",
@@ -442,75 +498,81 @@ fn fill(api: &mut Api, assigned: &BTreeMap<(usize, String), (String, String)>) {
             rust.type_path = Some(path.clone());
         }
     };
-    fn walk_mut(owner: usize, fields: &mut [Field], side: Side, structured: bool, set: &dyn Fn(usize, String, &mut Field)) {
+    type Set<'a> = &'a dyn Fn(usize, String, &mut Field);
+    fn walk_mut(owner: usize, prefix: &str, fields: &mut [Field], side: Side, structured: bool, set: Set<'_>) {
         for field in fields {
             if has_struct(field, structured) {
-                let key = struct_key(&field.name, &field.children, side);
-                walk_mut(owner, &mut field.children, side, true, set);
+                let key = format!("{prefix}{}", struct_key(&field.name, &field.children, side));
+                walk_mut(owner, prefix, &mut field.children, side, true, set);
                 set(owner, key, field);
             } else if is_enum(field) {
-                let key = enum_key(field);
+                let key = format!("{prefix}{}", enum_key(field));
                 set(owner, key, field);
             }
         }
     }
     let mut owner = 0;
     for op in &mut api.operations {
+        let p = protocol_prefix(op.protocol);
         if let Response::Json { fields } = &op.response {
-            op.response_type = assigned.get(&(owner, top_key(fields, Side::Response))).map(|(_, path)| path.clone());
+            op.response_type = assigned.get(&(owner, top_key(p, fields, Side::Response))).map(|(_, path)| path.clone());
         }
         let r = &mut op.request;
         for fields in [&mut r.path_params, &mut r.query, &mut r.headers] {
-            walk_mut(owner, fields, Side::Request, false, &set);
+            walk_mut(owner, p, fields, Side::Request, false, &set);
         }
-        for part in [&mut r.json, &mut r.multipart].into_iter().flatten() {
-            walk_mut(owner, &mut part.fields, Side::Request, true, &set);
+        for part in [&mut r.json, &mut r.multipart, &mut r.xml].into_iter().flatten() {
+            walk_mut(owner, p, &mut part.fields, Side::Request, true, &set);
         }
         if let Response::Json { fields } = &mut op.response {
-            walk_mut(owner, fields, Side::Response, true, &set);
+            walk_mut(owner, p, fields, Side::Response, true, &set);
         }
         owner += 1;
     }
     for n in &mut api.notifications {
+        let p = protocol_prefix(n.protocol);
         if n.untyped.is_none() {
-            n.payload_type = assigned.get(&(owner, top_key(&n.payload, Side::Response))).map(|(_, path)| path.clone());
+            n.payload_type =
+                assigned.get(&(owner, top_key(p, &n.payload, Side::Response))).map(|(_, path)| path.clone());
         }
-        walk_mut(owner, &mut n.payload, Side::Response, true, &set);
+        walk_mut(owner, p, &mut n.payload, Side::Response, true, &set);
         owner += 1;
     }
 }
 
 /// Calls `f(key, field)` for every typed field, with its names filled (members first).
 fn visit_fields(api: &Api, f: &mut dyn FnMut(&str, &Field)) {
-    fn walk(fields: &[Field], side: Side, structured: bool, f: &mut dyn FnMut(&str, &Field)) {
+    fn walk(prefix: &str, fields: &[Field], side: Side, structured: bool, f: &mut dyn FnMut(&str, &Field)) {
         for field in fields {
             if has_struct(field, structured) {
-                f(&struct_key(&field.name, &field.children, side), field);
-                walk(&field.children, side, true, f);
+                f(&format!("{prefix}{}", struct_key(&field.name, &field.children, side)), field);
+                walk(prefix, &field.children, side, true, f);
             } else if is_enum(field) {
-                f(&enum_key(field), field);
+                f(&format!("{prefix}{}", enum_key(field)), field);
             }
         }
     }
     for op in &api.operations {
         let r = &op.request;
+        let p = protocol_prefix(op.protocol);
         for fields in [&r.path_params, &r.query, &r.headers] {
-            walk(fields, Side::Request, false, f);
+            walk(p, fields, Side::Request, false, f);
         }
-        for part in [&r.json, &r.multipart].into_iter().flatten() {
-            walk(&part.fields, Side::Request, true, f);
+        for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
+            walk(p, &part.fields, Side::Request, true, f);
         }
         if let Response::Json { fields } = &op.response {
             let top = Field { name: "response".into(), children: fields.clone(), ..placeholder().shape };
-            f(&top_key(fields, Side::Response), &top);
-            walk(fields, Side::Response, true, f);
+            f(&top_key(p, fields, Side::Response), &top);
+            walk(p, fields, Side::Response, true, f);
         }
     }
     for n in &api.notifications {
+        let p = protocol_prefix(n.protocol);
         if n.untyped.is_none() {
             let top = Field { name: "payload".into(), children: n.payload.clone(), ..placeholder().shape };
-            f(&top_key(&n.payload, Side::Response), &top);
-            walk(&n.payload, Side::Response, true, f);
+            f(&top_key(p, &n.payload, Side::Response), &top);
+            walk(p, &n.payload, Side::Response, true, f);
         }
     }
 }

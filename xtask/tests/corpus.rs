@@ -59,9 +59,8 @@ fn count_operations(dir: &Path) -> usize {
 #[test]
 fn specs_are_the_import_of_the_corpus() {
     let Some(corpus) = corpus() else { return };
-    let report = import::run(&corpus, &root().join("specs"), true).unwrap_or_else(|errors| {
-        panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-    });
+    let report = import::run(&corpus, &root().join("specs"), true)
+        .unwrap_or_else(|errors| panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")));
     println!("{}", report.summary());
     assert!(report.unreviewed.is_empty(), "page defects nobody reviewed:\n{}", report.unreviewed.join("\n"));
     assert!(
@@ -71,9 +70,22 @@ fn specs_are_the_import_of_the_corpus() {
         report.changed,
         report.removed
     );
-    // The generator reads the APIv3 pages (`openapi/v3`, `webhook/v3`); the corpus also holds APIv2's.
-    let expected = count_operations(&corpus.join("openapi/v3")) + count_operations(&corpus.join("webhook/v3"));
-    assert_eq!(report.operations + report.notifications, expected, "operations found vs headings with a method anchor");
+    // The generator reads the APIv3 pages (`openapi/v3`, `webhook/v3`) and APIv2's (`openapi/v2`,
+    // `webhook/v2`).
+    let v3 = count_operations(&corpus.join("openapi/v3")) + count_operations(&corpus.join("webhook/v3"));
+    let v2 = count_operations(&corpus.join("openapi/v2")) + count_operations(&corpus.join("webhook/v2"));
+    assert_eq!(report.operations + report.notifications, v3 + v2, "operations found vs headings with a method anchor");
+    let api = xtask::load(&root().join("specs")).unwrap_or_else(|errors| panic!("{}", errors[0]));
+    let v2_found = |protocol| {
+        api.operations.iter().filter(|op| op.protocol == protocol).count()
+            + api.notifications.iter().filter(|n| n.protocol == protocol).count()
+    };
+    assert_eq!(
+        v2_found(xtask::ir::Protocol::V2),
+        v2,
+        "APIv2 operations and notifications vs headings with a method anchor"
+    );
+    println!("APIv2: {v2} operations and notifications, APIv3: {v3}");
     let described = import::percent(report.described, report.rows);
     assert!(described >= 80.0, "only {described:.1}% of the rows have a description of ours");
 }
@@ -94,8 +106,12 @@ fn every_corpus_page_round_trips_through_the_canonical_format() {
     let mut different = Vec::new();
     for (relative, path) in xtask::load::pages(&corpus).unwrap() {
         let fix = overrides.for_page(&relative).map(|o| (o, specs.join(import::FRAGMENTS)));
-        let original = import::read(&relative, &std::fs::read_to_string(&path).unwrap(), fix.as_ref().map(|(o, f)| (*o, f.as_path())))
-            .unwrap_or_else(|errors| panic!("{}", errors[0]));
+        let original = import::read(
+            &relative,
+            &std::fs::read_to_string(&path).unwrap(),
+            fix.as_ref().map(|(o, f)| (*o, f.as_path())),
+        )
+        .unwrap_or_else(|errors| panic!("{}", errors[0]));
         if original == Lowered::Redirect {
             continue;
         }

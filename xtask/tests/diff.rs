@@ -873,3 +873,20 @@ fn a_file_digest_the_client_computes_is_not_a_builder_break() {
         ]
     );
 }
+
+/// APIv2 pages are compared too: their XML members as a request part, and their transport flags
+/// (a call that now needs the client certificate breaks clients without one).
+#[test]
+fn v2_xml_members_and_transport_flags_are_compared() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codegen");
+    let old = xtask::load(&fixtures).unwrap();
+    let mut new = old.clone();
+    let op = new.operations.iter_mut().find(|op| op.path == "/demo/query").unwrap();
+    op.request.security = false;
+    op.request.xml.as_mut().unwrap().fields.retain(|f| f.name != "out_trade_no");
+    let changes = xtask::diff::compare(&new, &old, Options::default());
+    let security = changes.iter().find(|c| c.kind == Kind::TransportChanged && c.path == "security").expect("reported");
+    assert!(security.breaking, "{}", security.reason);
+    let added = changes.iter().find(|c| c.kind == Kind::FieldAdded && c.path == "xml.out_trade_no").expect("reported");
+    assert!(added.breaking, "a required XML member added breaks existing builders: {}", added.reason);
+}

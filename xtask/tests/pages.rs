@@ -137,7 +137,9 @@ fn byte_stream_and_json_responses() {
         "| media_id {data-required} | string | id\n| items | string[] | list",
     );
     match &operations("openapi/v3/demo/file.md", &json)[0].response {
-        Response::Json { fields } => assert_eq!((fields[0].name.as_str(), fields[1].ty), ("media_id", Type::StringArray)),
+        Response::Json { fields } => {
+            assert_eq!((fields[0].name.as_str(), fields[1].ty), ("media_id", Type::StringArray))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -183,13 +185,19 @@ fn alternatives_separated_by_a_sub_structure_line_are_merged() {
 #[test]
 fn indent_jump_is_an_error_at_its_line() {
     let rows = "| json | object | body\n| a {data-indent=2} | string | a\n";
-    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:11: indent jumps from 0 to 2 at `a`");
+    assert_eq!(
+        error("openapi/v3/demo/a.md", &page("post", rows)),
+        "openapi/v3/demo/a.md:11: indent jumps from 0 to 2 at `a`"
+    );
 }
 
 #[test]
 fn unknown_type_is_an_error_at_its_line() {
     let rows = "| json | object | body\n| a {data-indent=1} | strin | a\n";
-    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:11: unknown type `strin` for `a`");
+    assert_eq!(
+        error("openapi/v3/demo/a.md", &page("post", rows)),
+        "openapi/v3/demo/a.md:11: unknown type `strin` for `a`"
+    );
 }
 
 #[test]
@@ -202,7 +210,10 @@ fn child_under_a_scalar_is_an_error_at_its_line() {
 #[test]
 fn duplicate_field_is_an_error_at_its_line() {
     let rows = "| json | object | body\n| a {data-indent=1} | string | a\n| a {data-indent=1} | string | a\n";
-    assert_eq!(error("openapi/v3/demo/a.md", &page("post", rows)), "openapi/v3/demo/a.md:12: duplicate field `a` (first at line 11)");
+    assert_eq!(
+        error("openapi/v3/demo/a.md", &page("post", rows)),
+        "openapi/v3/demo/a.md:12: duplicate field `a` (first at line 11)"
+    );
 }
 
 #[test]
@@ -292,11 +303,17 @@ fn enum_lists_are_read_in_every_notation_the_pages_use() {
     // The marker ending a clause.
     assert_eq!(enum_of("算法<br/>`SM2`\\|`RSA`枚举值之一，默认为`RSA`"), ["SM2", "RSA"]);
     // Labelled values under a `枚举值：` heading, backticked or bare, up to the first other line.
-    assert_eq!(enum_of("枚举值：<br/>`Y`：用户已还款<br/>`N`：用户未还款<br/>注意：使用前先确认`bank_type`"), ["Y", "N"]);
+    assert_eq!(
+        enum_of("枚举值：<br/>`Y`：用户已还款<br/>`N`：用户未还款<br/>注意：使用前先确认`bank_type`"),
+        ["Y", "N"]
+    );
     assert_eq!(enum_of("枚举值<br/>`GLOBAL`：全场代金券<br/>`SINGLE`：单品优惠"), ["GLOBAL", "SINGLE"]);
     assert_eq!(enum_of("枚举值：<br/>SUCCESS：支付成功<br/>PAY_FAIL：支付失败(其他原因)"), ["SUCCESS", "PAY_FAIL"]);
     // A notation edit is no change: the same list, whatever the layout.
-    assert_eq!(enum_of("充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"), enum_of("充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"));
+    assert_eq!(
+        enum_of("充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一"),
+        enum_of("充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一")
+    );
 }
 
 #[test]
@@ -321,7 +338,10 @@ fn several_attribute_blocks_in_a_name_cell_are_one_set() {
     let rows = "| json {data-required} | object | body\n| bank_type {data-required} {data-indent=1} | string {data-tooltip=\"x\"} {data-encrypted=by-rsa-pubkey} | 银行\n";
     let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
     let field = &ops[0].request.json.as_ref().unwrap().fields[0];
-    assert_eq!((field.name.as_str(), field.required, field.encrypted), ("bank_type", true, Some(Encryption::RsaPubkey)));
+    assert_eq!(
+        (field.name.as_str(), field.required, field.encrypted),
+        ("bank_type", true, Some(Encryption::RsaPubkey))
+    );
 }
 
 #[test]
@@ -393,8 +413,97 @@ fn a_payload_written_as_an_object_after_the_ciphertext_is_the_ciphertexts_and_no
             let resource: Vec<&str> = n.envelope[0].children.iter().map(|f| f.name.as_str()).collect();
             assert_eq!(resource, ["ciphertext"]);
             assert_eq!(warnings.len(), 1, "{warnings:?}");
-            assert!(warnings[0].starts_with("webhook/v3/DEMO.CHANGE.md:14: the payload structure is written as `resource.original_data`"), "{}", warnings[0]);
+            assert!(
+                warnings[0].starts_with(
+                    "webhook/v3/DEMO.CHANGE.md:14: the payload structure is written as `resource.original_data`"
+                ),
+                "{}",
+                warnings[0]
+            );
         }
         other => panic!("{other:?}"),
     }
+}
+
+// APIv2 (`openapi/v2`, `webhook/v2`).
+
+#[test]
+fn v2_pages_read_their_xml_body_flags_indexed_members_and_family() {
+    let rows = "| security {data-required} | `true` | mutual TLS\n\
+| nonceless {data-required} | `true` | no nonce\n\
+| xml {data-required} | object | body\n\
+| mch_id {data-required data-indent=1} | string | merchant\n\
+| sign {data-indent=1} | string | signature\n\
+| sign_type {data-indent=1} | string | `MD5` \\| `HMAC-SHA256` 枚举值之一\n";
+    let response = "| 返回字典 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n| return_code {data-required} | string | code\n\
+| err_code {data-required} | string | error\n| coupon_id_$n | string | ids\n| coupon_fee_$n_$m | integer | fees\n\n{.im-table #response}\n";
+    let text = page("post", rows).replace(RESPONSE_EMPTY, response);
+    let ops = operations("openapi/v2/pay/orderquery.md", &text);
+    let op = &ops[0];
+    assert_eq!(
+        (op.protocol, op.path.as_str(), op.family.as_str()),
+        (xtask::ir::Protocol::V2, "/pay/orderquery", "v2-pay")
+    );
+    assert!(op.request.security && op.request.nonceless);
+    let xml = op.request.xml.as_ref().unwrap();
+    assert_eq!(xml.fields[0].filled, Some(xtask::ir::Filled::Mchid), "the client fills the merchant id");
+    assert_eq!(xml.fields[1].filled, Some(xtask::ir::Filled::Signature), "the transport signs");
+    assert_eq!(op.sign_types(), [xtask::ir::SignType::Md5, xtask::ir::SignType::HmacSha256]);
+    let Response::Json { fields } = &op.response else { panic!("{:?}", op.response) };
+    assert!(!fields[1].required, "an answer's err_code is never required of a decoded answer");
+    assert_eq!((fields[2].indexed, fields[3].indexed), (1, 2));
+}
+
+#[test]
+fn v2_signed_urls_downloads_and_their_error_tables() {
+    let rows = "| query {data-required} | object | q\n| plan_id {data-required data-indent=1} | integer | plan\n\
+| fragment {data-required} | string | always `#wechat_redirect`\n";
+    let redirect = "| 返回字典 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n| `30x`跳转(无实际返回信息) {align=center colspan=3}\n\n{.im-table #response}\n";
+    let op = &operations("openapi/v2/papay/entrustweb.md", &page("get", rows).replace(RESPONSE_EMPTY, redirect))[0];
+    assert!(op.is_url_builder());
+    assert_eq!(op.request.fragment.as_ref().and_then(|f| f.value.as_deref()), Some("#wechat_redirect"));
+    let errors = "| 异常字典 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n| return_code | string | code\n\n{.im-table #response}\n";
+    let rows = "| xml {data-required} | object | body\n| bill_date {data-required data-indent=1} | string | day\n";
+    let op = &operations("openapi/v2/pay/downloadbill.md", &page("post", rows).replace(RESPONSE_EMPTY, errors))[0];
+    assert_eq!(op.response, Response::Stream, "a download documents only its error answer");
+}
+
+#[test]
+fn v2_notifications_take_the_decrypted_member_or_the_body_as_payload() {
+    let head = "---\ntitle: Refund\n---\n\n# {{ $frontmatter.title }} {#post}\n\n";
+    let encrypted = format!(
+        "{head}{HEAD}| body {{data-required}} | object | b\n| mch_id {{data-required data-indent=1}} | string | m\n\
+| req_info {{data-required data-indent=1}} | string {{data-encrypted=by-aes-ecb}} | r\n| {{colspan=3 .im-table-line}}\n\
+| refund_id {{data-required data-indent=2}} | string | id\n\n{{.im-table #request}}\n"
+    );
+    let Ok(Lowered::Notification(n, _)) = read_page("webhook/v2/refund-processed.md", &encrypted) else { panic!() };
+    assert_eq!((n.protocol, n.event_type.as_str()), (xtask::ir::Protocol::V2, "refund-processed"));
+    assert_eq!(n.envelope[1].encrypted, Some(Encryption::AesEcb));
+    assert_eq!(n.payload.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["refund_id"]);
+    let plain = format!("{head}{HEAD}| body {{data-required}} | object | b\n| openid {{data-required data-indent=1}} | string | o\n\n{{.im-table #request}}\n");
+    let Ok(Lowered::Notification(n, _)) = read_page("webhook/v2/transaction-success.md", &plain) else { panic!() };
+    assert_eq!(
+        n.payload.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["openid"],
+        "the signed body is the payload"
+    );
+}
+
+#[test]
+fn v2_bad_parts_and_flags_are_errors_at_their_line() {
+    let e = error(
+        "openapi/v2/secapi/mch/addInstitutionsub.md",
+        &page("post", "| addinstitutionsub {data-required} | string | x\n"),
+    );
+    assert_eq!(e, "openapi/v2/secapi/mch/addInstitutionsub.md:10: unknown APIv2 request part `addinstitutionsub`: not xml, query, headers, body, base_uri, fragment, security or nonceless (`/secapi/mch/addInstitutionsub`)");
+    let e = error("openapi/v2/pay/a.md", &page("post", "| timeout | float | seconds\n"));
+    assert_eq!(e, "openapi/v2/pay/a.md:10: unknown type `float` for `timeout`");
+    let e = error("openapi/v2/pay/a.md", &page("post", "| security {data-required} | `false` | x\n"));
+    assert!(
+        e.starts_with("openapi/v2/pay/a.md:10: unknown type") && e.ends_with("for `security`"),
+        "a flag is only ever `true`: {e}"
+    );
+    let e =
+        error("openapi/v2/pay/a.md", &page("post", "| xml | object | b\n| coupon_$x {data-indent=1} | string | x\n"));
+    assert!(e.starts_with("openapi/v2/pay/a.md:11: `coupon_$x` is not a field name"), "{e}");
 }

@@ -138,6 +138,8 @@ pub enum Kind {
     ResponseKindChanged,
     /// The host the operation is served on (`base_uri` row).
     BaseUriChanged,
+    /// APIv2: the client certificate, the nonce or a signed URL's fragment.
+    TransportChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
     /// elsewhere (`rust.type_name`, `rust.type_path`).
     TypeRenamed,
@@ -163,6 +165,7 @@ impl Kind {
             Kind::FieldMoved => "field moved",
             Kind::ResponseKindChanged => "response kind changed",
             Kind::BaseUriChanged => "base URI changed",
+            Kind::TransportChanged => "transport changed",
             Kind::TypeRenamed => "Rust type renamed",
             Kind::DescriptionChanged => "description changed",
         }
@@ -201,9 +204,14 @@ impl Place {
             (Place::Request { .. }, Some(Filled::WechatpaySerial)) => {
                 Setter::Filled("the transport sets it (the serial of the key it encrypts with)")
             }
-            (Place::Request { .. }, Some(Filled::Mchid)) => Setter::Filled("the client fills it with its own merchant id unless the call sets it"),
+            (Place::Request { .. }, Some(Filled::Mchid)) => {
+                Setter::Filled("the client fills it with its own merchant id unless the call sets it")
+            }
             (Place::Request { .. }, Some(Filled::FileDigest | Filled::FileName | Filled::DigestAlgorithm)) => {
                 Setter::Filled("the client computes it from the uploaded file unless the call sets it")
+            }
+            (Place::Request { .. }, Some(Filled::Signature)) => {
+                Setter::Filled("the transport signs the request (APIv2 `sign` and `nonce_str`)")
             }
             _ => Setter::User,
         }
@@ -236,10 +244,18 @@ enum RequestPart {
     Headers,
     Json,
     Multipart,
+    Xml,
 }
 
 impl RequestPart {
-    const ALL: [RequestPart; 5] = [RequestPart::Path, RequestPart::Query, RequestPart::Headers, RequestPart::Json, RequestPart::Multipart];
+    const ALL: [RequestPart; 6] = [
+        RequestPart::Path,
+        RequestPart::Query,
+        RequestPart::Headers,
+        RequestPart::Json,
+        RequestPart::Multipart,
+        RequestPart::Xml,
+    ];
 
     /// Its name in change paths.
     fn name(self) -> &'static str {
@@ -249,6 +265,7 @@ impl RequestPart {
             RequestPart::Headers => "headers",
             RequestPart::Json => "json",
             RequestPart::Multipart => "multipart",
+            RequestPart::Xml => "xml",
         }
     }
 
@@ -259,6 +276,7 @@ impl RequestPart {
             RequestPart::Headers => "headers",
             RequestPart::Json => "JSON body",
             RequestPart::Multipart => "multipart body",
+            RequestPart::Xml => "XML body",
         }
     }
 
@@ -272,6 +290,7 @@ impl RequestPart {
             RequestPart::Headers => &r.headers,
             RequestPart::Json => body(&r.json),
             RequestPart::Multipart => body(&r.multipart),
+            RequestPart::Xml => body(&r.xml),
         }
     }
 }
@@ -309,8 +328,13 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
         }
     }
 
-    for (event, (olds, news)) in sides(&old.notifications, &new.notifications, |n| n.event_type.as_str()) {
-        let operation = format!("notification {event}");
+    // APIv3 first; an APIv2 page may share an event type's name (`TRANSACTION.SUCCESS`).
+    let key = |n: &'_ crate::ir::Notification| (std::cmp::Reverse(n.protocol), n.event_type.clone());
+    for ((std::cmp::Reverse(protocol), event), (olds, news)) in sides(&old.notifications, &new.notifications, key) {
+        let operation = match protocol {
+            crate::ir::Protocol::V3 => format!("notification {event}"),
+            crate::ir::Protocol::V2 => format!("notification v2 {event}"),
+        };
         for pair in pairs(&olds, &news) {
             match pair {
                 (Some(o), Some(n)) => {
@@ -320,12 +344,26 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
                 (Some(o), None) => {
                     cx.owner = Owner::new(&operation, &o.file, &o.module);
                     let reason = "notification removed: its event variant and payload type disappear";
-                    cx.push(Delta::new(Kind::NotificationRemoved, "", true, reason, o.title.clone().into(), Value::Null));
+                    cx.push(Delta::new(
+                        Kind::NotificationRemoved,
+                        "",
+                        true,
+                        reason,
+                        o.title.clone().into(),
+                        Value::Null,
+                    ));
                 }
                 (None, Some(n)) => {
                     cx.owner = Owner::new(&operation, &n.file, &[]);
                     let reason = "new notification: a new event variant (the event enum is non_exhaustive)";
-                    cx.push(Delta::new(Kind::NotificationAdded, "", false, reason, Value::Null, n.title.clone().into()));
+                    cx.push(Delta::new(
+                        Kind::NotificationAdded,
+                        "",
+                        false,
+                        reason,
+                        Value::Null,
+                        n.title.clone().into(),
+                    ));
                 }
                 (None, None) => {}
             }
@@ -402,7 +440,8 @@ fn group(found: Vec<Found>) -> Vec<Change> {
             groups.push(vec![f]);
             continue;
         };
-        let key = (within.types.clone(), within.path.clone(), f.delta.kind, f.delta.old.to_string(), f.delta.new.to_string());
+        let key =
+            (within.types.clone(), within.path.clone(), f.delta.kind, f.delta.old.to_string(), f.delta.new.to_string());
         match by_key.get(&key) {
             Some(&i) => groups[i].push(f),
             None => {
@@ -445,7 +484,10 @@ fn change_of(group: Vec<Found>) -> Vec<Change> {
                 new: first.new.clone(),
                 uses: group
                     .iter()
-                    .map(|f| Use { path: f.delta.within.as_ref().map(|w| w.at.clone()).unwrap_or_default(), ..f.at.clone() })
+                    .map(|f| Use {
+                        path: f.delta.within.as_ref().map(|w| w.at.clone()).unwrap_or_default(),
+                        ..f.at.clone()
+                    })
                     .collect(),
             }]
         }
@@ -478,7 +520,11 @@ struct Owner {
 
 impl Owner {
     fn new(operation: &str, file: &str, old_module: &[String]) -> Owner {
-        Owner { operation: operation.to_owned(), file: file.to_owned(), old_module: old_module.iter().map(|m| format!("{m}::")).collect() }
+        Owner {
+            operation: operation.to_owned(),
+            file: file.to_owned(),
+            old_module: old_module.iter().map(|m| format!("{m}::")).collect(),
+        }
     }
 }
 
@@ -512,7 +558,14 @@ impl Cx {
 
     fn text(&mut self, what: &str, old: &str, new: &str) {
         if self.options.descriptions && old != new {
-            self.push(Delta::new(Kind::DescriptionChanged, "", false, format!("{what} only: the generated docs change"), old.into(), new.into()));
+            self.push(Delta::new(
+                Kind::DescriptionChanged,
+                "",
+                false,
+                format!("{what} only: the generated docs change"),
+                old.into(),
+                new.into(),
+            ));
         }
     }
 
@@ -520,6 +573,7 @@ impl Cx {
         self.text("title", &old.title, &new.title);
         self.text("description", &old.description, &new.description);
         self.base_uri(old.request.base_uri.as_ref(), new.request.base_uri.as_ref());
+        self.transport(&old.request, &new.request);
         // The `required` flag of the `json` and `body` rows reaches no generated code: the body
         // is sent whenever the operation has one. It is not reported.
         self.fields(|f| f.request(&old.request, &new.request));
@@ -544,6 +598,44 @@ impl Cx {
         }
     }
 
+    /// APIv2's flags: a call that now needs the API client certificate fails for a client without
+    /// one; the nonce and a signed URL's fragment are the transport's, following the page.
+    fn transport(&mut self, old: &Request, new: &Request) {
+        if old.security != new.security {
+            let (breaking, reason) = if new.security {
+                (true, "the call now needs the merchant's API client certificate (mutual TLS): a client without one refuses it")
+            } else {
+                (false, "the call no longer needs the API client certificate: existing calls are unaffected")
+            };
+            self.push(Delta::new(
+                Kind::TransportChanged,
+                "security",
+                breaking,
+                reason,
+                old.security.into(),
+                new.security.into(),
+            ));
+        }
+        if old.nonceless != new.nonceless {
+            let reason = "the transport adds `nonce_str` as the page says: existing calls are unaffected";
+            self.push(Delta::new(
+                Kind::TransportChanged,
+                "nonceless",
+                false,
+                reason,
+                old.nonceless.into(),
+                new.nonceless.into(),
+            ));
+        }
+        let fragment =
+            |r: &Request| r.fragment.as_ref().and_then(|f| f.value.clone()).map(Value::String).unwrap_or(Value::Null);
+        let (o, n) = (fragment(old), fragment(new));
+        if o != n {
+            let reason = "the signed URL ends as the page says: existing calls are unaffected";
+            self.push(Delta::new(Kind::TransportChanged, "fragment", false, reason, o, n));
+        }
+    }
+
     fn response(&mut self, old_op: &Operation, new_op: &Operation) {
         let (old, new) = (&old_op.response, &new_op.response);
         match (old, new) {
@@ -551,19 +643,29 @@ impl Cx {
                 let types = old_op.response_type.as_deref().zip(new_op.response_type.as_deref());
                 self.fields(|f| f.top("response", "Response", types, o, n));
             }
-            (Response::Empty, Response::Empty) | (Response::Stream, Response::Stream) => {}
+            (Response::Empty, Response::Empty)
+            | (Response::Stream, Response::Stream)
+            | (Response::Redirect, Response::Redirect) => {}
             _ => {
                 let label = |r: &Response| match r {
                     Response::Json { .. } => "json",
                     Response::Empty => "empty",
                     Response::Stream => "stream",
+                    Response::Redirect => "redirect",
                 };
                 let reason = format!(
                     "the response changes from {} to {}: the operation's output type changes",
                     response_label(old),
                     response_label(new)
                 );
-                self.push(Delta::new(Kind::ResponseKindChanged, "response", true, reason, label(old).into(), label(new).into()));
+                self.push(Delta::new(
+                    Kind::ResponseKindChanged,
+                    "response",
+                    true,
+                    reason,
+                    label(old).into(),
+                    label(new).into(),
+                ));
             }
         }
     }
@@ -578,12 +680,26 @@ impl Cx {
             (Some(_), Some(_)) => return,
             (None, Some(why)) => {
                 let reason = format!("the payload becomes untyped JSON (the page's table cannot be read: {why})");
-                self.push(Delta::new(Kind::TypeChanged, "payload", true, reason, "typed".into(), "untyped JSON".into()));
+                self.push(Delta::new(
+                    Kind::TypeChanged,
+                    "payload",
+                    true,
+                    reason,
+                    "typed".into(),
+                    "untyped JSON".into(),
+                ));
                 return;
             }
             (Some(_), None) => {
                 let reason = "the payload becomes typed (the page's table can now be read): its Rust type changes from untyped JSON";
-                self.push(Delta::new(Kind::TypeChanged, "payload", true, reason, "untyped JSON".into(), "typed".into()));
+                self.push(Delta::new(
+                    Kind::TypeChanged,
+                    "payload",
+                    true,
+                    reason,
+                    "untyped JSON".into(),
+                    "typed".into(),
+                ));
                 return;
             }
         }
@@ -635,7 +751,11 @@ impl Fields {
         let none = |_: &str| false;
         if let Some((o, n)) = types {
             self.renamed(at, (local, o), (local, n));
-            self.within = Some(Within { types: TypePair { old: o.to_owned(), new: n.to_owned() }, at: at.to_owned(), path: String::new() });
+            self.within = Some(Within {
+                types: TypePair { old: o.to_owned(), new: n.to_owned() },
+                at: at.to_owned(),
+                path: String::new(),
+            });
         }
         self.list(Place::Read, at, old, new, &none, &none);
         self.within = None;
@@ -643,7 +763,9 @@ impl Fields {
 
     fn request(&mut self, old: &Request, new: &Request) {
         // A top-level name that leaves exactly one part and arrives in exactly one other moved.
-        let names = |r: &Request, part: RequestPart| -> HashSet<String> { part.fields(r).iter().map(|f| f.name.clone()).collect() };
+        let names = |r: &Request, part: RequestPart| -> HashSet<String> {
+            part.fields(r).iter().map(|f| f.name.clone()).collect()
+        };
         let mut gone: HashMap<String, Vec<RequestPart>> = HashMap::new();
         let mut came: HashMap<String, Vec<RequestPart>> = HashMap::new();
         for part in RequestPart::ALL {
@@ -683,7 +805,14 @@ impl Fields {
                     "the builder setter stays, the generated request sends it in its new place"
                 };
                 let reason = format!("moved from the {} to the {}: {consequence}", from.label(), part.label());
-                self.push(Kind::FieldMoved, &to_path, breaking, reason, Value::String(from_path), Value::String(to_path.clone()));
+                self.push(
+                    Kind::FieldMoved,
+                    &to_path,
+                    breaking,
+                    reason,
+                    Value::String(from_path),
+                    Value::String(to_path.clone()),
+                );
                 self.field(Place::Request { part: *from }, place, &to_path, o, n);
             }
         }
@@ -691,7 +820,15 @@ impl Fields {
 
     /// Compares two lists of sibling fields, by name; `skip_old`/`skip_new` leave out fields
     /// reported as moved.
-    fn list(&mut self, place: Place, prefix: &str, old: &[Field], new: &[Field], skip_old: &dyn Fn(&str) -> bool, skip_new: &dyn Fn(&str) -> bool) {
+    fn list(
+        &mut self,
+        place: Place,
+        prefix: &str,
+        old: &[Field],
+        new: &[Field],
+        skip_old: &dyn Fn(&str) -> bool,
+        skip_new: &dyn Fn(&str) -> bool,
+    ) {
         // Pair the i-th field of a name with the i-th of the same name (names are unique in
         // practice; this keeps duplicates from pairing crosswise).
         let mut by_name: HashMap<&str, Vec<&Field>> = HashMap::new();
@@ -717,7 +854,9 @@ impl Fields {
             let index = count.entry(o.name.as_str()).or_default();
             if *index >= used.get(o.name.as_str()).copied().unwrap_or(0) {
                 let (breaking, reason) = match place {
-                    Place::Request { .. } => (true, "its builder setter disappears: calls that set it no longer compile"),
+                    Place::Request { .. } => {
+                        (true, "its builder setter disappears: calls that set it no longer compile")
+                    }
                     Place::Read => (true, "code that reads it no longer compiles"),
                     Place::HandWritten => (false, HAND_WRITTEN),
                 };
@@ -729,13 +868,19 @@ impl Fields {
 
     fn added(&mut self, place: Place, path: &str, new: &Field) {
         let (breaking, reason) = match place {
-            Place::Request { .. } if place.must_set(new) => (true, "required in requests: calls that do not set it fail to build".to_owned()),
+            Place::Request { .. } if place.must_set(new) => {
+                (true, "required in requests: calls that do not set it fail to build".to_owned())
+            }
             Place::Request { .. } => match place.setter(new) {
-                Setter::Filled(why) if new.required => (false, format!("required on the wire, but {why}: a new builder setter")),
+                Setter::Filled(why) if new.required => {
+                    (false, format!("required on the wire, but {why}: a new builder setter"))
+                }
                 _ => (false, "optional in requests: a new builder setter".to_owned()),
             },
             // Said the same way for responses and payloads: a shared type serves both.
-            Place::Read => (false, "new field to read: existing code is unaffected (the struct is non_exhaustive)".to_owned()),
+            Place::Read => {
+                (false, "new field to read: existing code is unaffected (the struct is non_exhaustive)".to_owned())
+            }
             Place::HandWritten => (false, HAND_WRITTEN.to_owned()),
         };
         self.push(Kind::FieldAdded, path, breaking, reason, Value::Null, summary(new).into());
@@ -746,14 +891,19 @@ impl Fields {
     fn field(&mut self, old_place: Place, new_place: Place, path: &str, old: &Field, new: &Field) {
         let hand_written = new_place == Place::HandWritten;
         if old.ty != new.ty {
-            let reason =
-                if hand_written { HAND_WRITTEN.to_owned() } else { format!("the Rust type changes ({} → {})", old.ty.as_str(), new.ty.as_str()) };
+            let reason = if hand_written {
+                HAND_WRITTEN.to_owned()
+            } else {
+                format!("the Rust type changes ({} → {})", old.ty.as_str(), new.ty.as_str())
+            };
             self.push(Kind::TypeChanged, path, !hand_written, reason, old.ty.as_str().into(), new.ty.as_str().into());
         }
         self.enums(new_place, path, old, new);
         self.required(old_place, new_place, path, old, new);
         if old.encrypted != new.encrypted {
-            let marker = |f: &Field| f.encrypted.map(|e| serde_json::to_value(e).expect("enum serializes")).unwrap_or(Value::Null);
+            let marker = |f: &Field| {
+                f.encrypted.map(|e| serde_json::to_value(e).expect("enum serializes")).unwrap_or(Value::Null)
+            };
             let reason = match (new_place, new.encrypted.is_some()) {
                 (Place::HandWritten, _) => HAND_WRITTEN,
                 (Place::Request { .. }, true) => {
@@ -766,11 +916,14 @@ impl Fields {
             self.push(Kind::EncryptedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
         if old.encoded != new.encoded {
-            let marker = |f: &Field| f.encoded.map(|e| serde_json::to_value(e).expect("enum serializes")).unwrap_or(Value::Null);
+            let marker =
+                |f: &Field| f.encoded.map(|e| serde_json::to_value(e).expect("enum serializes")).unwrap_or(Value::Null);
             let reason = match (hand_written, new.encoded.is_some()) {
                 (true, _) => HAND_WRITTEN,
                 (false, true) => "the string now carries an encoded structure: its Rust type and encoding change",
-                (false, false) => "the string no longer carries an encoded structure: its Rust type and encoding change",
+                (false, false) => {
+                    "the string no longer carries an encoded structure: its Rust type and encoding change"
+                }
             };
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
@@ -779,7 +932,14 @@ impl Fields {
         }
         if self.descriptions && old.description != new.description {
             let reason = "description only: the generated docs change";
-            self.push(Kind::DescriptionChanged, path, false, reason, old.description.clone().into(), new.description.clone().into());
+            self.push(
+                Kind::DescriptionChanged,
+                path,
+                false,
+                reason,
+                old.description.clone().into(),
+                new.description.clone().into(),
+            );
         }
         // The ciphertext's members are the payload, compared as `payload.…` whether or not the
         // row carries `data-encrypted` (older pages do not): each change is reported once.
@@ -793,7 +953,11 @@ impl Fields {
         let outer = self.within.clone();
         if !old.children.is_empty() && !new.children.is_empty() {
             if let (Some((_, o)), Some((_, n))) = (rust_type(old), rust_type(new)) {
-                self.within = Some(Within { types: TypePair { old: o.to_owned(), new: n.to_owned() }, at: prefix.clone(), path: String::new() });
+                self.within = Some(Within {
+                    types: TypePair { old: o.to_owned(), new: n.to_owned() },
+                    at: prefix.clone(),
+                    path: String::new(),
+                });
             }
         }
         self.list(new_place, &prefix, &old.children, &new.children, &none, &none);
@@ -833,7 +997,14 @@ impl Fields {
             }
         };
         let types = TypePair { old: old_path.to_owned(), new: new_path.to_owned() };
-        let delta = Delta::new(Kind::TypeRenamed, path, breaking, reason, shown(old_name, old_path).into(), shown(new_name, new_path).into());
+        let delta = Delta::new(
+            Kind::TypeRenamed,
+            path,
+            breaking,
+            reason,
+            shown(old_name, old_path).into(),
+            shown(new_name, new_path).into(),
+        );
         self.push_of(Some(types), delta);
     }
 
@@ -855,20 +1026,28 @@ impl Fields {
             (false, false) => {
                 let (added, removed) = difference(&old.enum_values, &new.enum_values);
                 // The values are the enum type's own: a change of that type.
-                let types = rust_type(old).zip(rust_type(new)).map(|((_, o), (_, n))| TypePair { old: o.to_owned(), new: n.to_owned() });
+                let types = rust_type(old)
+                    .zip(rust_type(new))
+                    .map(|((_, o), (_, n))| TypePair { old: o.to_owned(), new: n.to_owned() });
                 if !added.is_empty() {
                     let reason = match place {
                         Place::Request { .. } => "new variants; the enum is non_exhaustive, existing code is unaffected",
                         _ => "new variants; such values already deserialized, into `Unknown` (the enum is non_exhaustive)",
                     };
-                    self.push_of(types.clone(), Delta::new(Kind::EnumValuesAdded, path, false, reason, Value::Null, values(&added)));
+                    self.push_of(
+                        types.clone(),
+                        Delta::new(Kind::EnumValuesAdded, path, false, reason, Value::Null, values(&added)),
+                    );
                 }
                 if !removed.is_empty() {
                     let reason = match place {
                         Place::Request { .. } => "variants removed: code that sends them no longer compiles",
                         _ => "variants removed: code that matches on them no longer compiles (the values still deserialize, into `Unknown`)",
                     };
-                    self.push_of(types, Delta::new(Kind::EnumValuesRemoved, path, true, reason, values(&removed), Value::Null));
+                    self.push_of(
+                        types,
+                        Delta::new(Kind::EnumValuesRemoved, path, true, reason, values(&removed), Value::Null),
+                    );
                 }
             }
         }
@@ -887,20 +1066,37 @@ impl Fields {
             self.event_type.iter().cloned().chain(f.enum_values.iter().cloned()).collect()
         };
         let routes = path == "envelope.event_type";
-        let (added, removed) = if routes { difference(&routed(old), &routed(new)) } else { difference(&old.enum_values, &new.enum_values) };
+        let (added, removed) = if routes {
+            difference(&routed(old), &routed(new))
+        } else {
+            difference(&old.enum_values, &new.enum_values)
+        };
         if old.enum_values.is_empty() != new.enum_values.is_empty() {
             let (breaking, reason) = if routes && !removed.is_empty() {
-                (true, format!("no longer an enumeration: events of type {} no longer reach this notification's variant", removed.join(", ")))
+                (
+                    true,
+                    format!(
+                        "no longer an enumeration: events of type {} no longer reach this notification's variant",
+                        removed.join(", ")
+                    ),
+                )
             } else if routes {
                 (false, "the listed event types reach this notification's variant, as before".to_owned())
             } else {
                 (false, HAND_WRITTEN.to_owned())
             };
-            let show = |f: &Field| if f.enum_values.is_empty() { f.ty.as_str().to_owned() } else { enum_type(f) };
+            let show = |f: &Field| {
+                if f.enum_values.is_empty() {
+                    f.ty.as_str().to_owned()
+                } else {
+                    enum_type(f)
+                }
+            };
             return self.push(Kind::TypeChanged, path, breaking, reason, show(old).into(), show(new).into());
         }
         if !added.is_empty() {
-            let reason = if routes { "events of these types now reach this notification's variant" } else { HAND_WRITTEN };
+            let reason =
+                if routes { "events of these types now reach this notification's variant" } else { HAND_WRITTEN };
             self.push(Kind::EnumValuesAdded, path, false, reason, Value::Null, values(&added));
         }
         if !removed.is_empty() {
@@ -926,7 +1122,14 @@ impl Fields {
                     } else {
                         "becomes optional: existing calls still build"
                     };
-                    return self.push(Kind::RequiredChanged, path, is, reason, required_label(was).into(), required_label(is).into());
+                    return self.push(
+                        Kind::RequiredChanged,
+                        path,
+                        is,
+                        reason,
+                        required_label(was).into(),
+                        required_label(is).into(),
+                    );
                 }
                 // The IR marks a `mchid` filled only when it is required: the flag can change on
                 // either side of the marker.
@@ -938,11 +1141,20 @@ impl Fields {
                 }
             }
             _ if old.required == new.required => return,
-            Place::Read if new.required => (true, "becomes required: its Rust type changes from `Option<T>` to `T`".to_owned()),
+            Place::Read if new.required => {
+                (true, "becomes required: its Rust type changes from `Option<T>` to `T`".to_owned())
+            }
             Place::Read => (true, "becomes optional: its Rust type changes from `T` to `Option<T>`".to_owned()),
             Place::HandWritten => (false, HAND_WRITTEN.to_owned()),
         };
-        self.push(Kind::RequiredChanged, path, breaking, reason, required_label(old.required).into(), required_label(new.required).into());
+        self.push(
+            Kind::RequiredChanged,
+            path,
+            breaking,
+            reason,
+            required_label(old.required).into(),
+            required_label(new.required).into(),
+        );
     }
 }
 
@@ -990,6 +1202,7 @@ fn response_label(r: &Response) -> &'static str {
         Response::Json { .. } => "a JSON document",
         Response::Empty => "an empty body",
         Response::Stream => "a byte stream",
+        Response::Redirect => "a redirect (a signed URL)",
     }
 }
 

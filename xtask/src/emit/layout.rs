@@ -9,8 +9,8 @@ use quote::quote;
 use rayon::prelude::*;
 
 use super::{ident, operations, render, types, webhooks, Files, Options, Package};
-use crate::ir::{Api, Notification, Operation, TypeDef};
-use crate::naming::segments;
+use crate::ir::{Api, Notification, Operation, Protocol, TypeDef};
+use crate::naming::{module_path, segments};
 
 enum Job<'a> {
     Lib,
@@ -21,6 +21,7 @@ enum Job<'a> {
     Types(Vec<String>, Vec<&'a TypeDef>),
     Webhook,
     WebhookV3,
+    WebhookV2,
     Notification(&'a Notification),
 }
 
@@ -42,12 +43,20 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
         jobs.push(Job::WebhookV3);
         jobs.extend(api.notifications.iter().map(Job::Notification));
     }
+    if api.notifications.iter().any(|n| n.protocol == Protocol::V2) {
+        jobs.push(Job::WebhookV2);
+    }
     let empty = Vec::new();
     let local = |module: &[String]| by_module.get(module).unwrap_or(&empty).as_slice();
     let rendered: Result<Vec<(String, String)>, String> = jobs
         .par_iter()
         .map(|job| match job {
-            Job::Lib => render("src/lib.rs", lib_rs(api, shared.contains(&vec!["types".to_owned()])), "the documentation tree", options),
+            Job::Lib => render(
+                "src/lib.rs",
+                lib_rs(api, shared.contains(&vec!["types".to_owned()])),
+                "the documentation tree",
+                options,
+            ),
             Job::Cargo => Ok(("Cargo.toml".into(), cargo_toml(api, options))),
             Job::Registry => render("src/registry.rs", registry_rs(api), "the documentation tree", options),
             Job::Node(node) => render(&node.file(), node_rs(node, &local), &node.sources(), options),
@@ -56,7 +65,14 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
                 let path = module.join("::");
                 let scope = super::Scope { module: &path, local: false };
                 let items = defs.iter().map(|def| types::type_def(def, scope));
-                let doc = format!(" Types shared by several operations{}.", if module.len() > 1 { " of this family" } else { "" });
+                let doc = match module.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                    ["v2", "types"] => " Types shared by several APIv2 operations.".to_owned(),
+                    ["webhook", "v2", "types"] => " Types shared by several APIv2 notifications.".to_owned(),
+                    _ => format!(
+                        " Types shared by several operations{}.",
+                        if module.len() > 1 { " of this family" } else { "" }
+                    ),
+                };
                 render(&file, quote! { #![doc = #doc] #(#items)* }, "the pages that use them", options)
             }
             Job::Webhook => {
@@ -64,11 +80,16 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
                 render("src/webhook.rs", webhooks::webhook_rs(api, has_types), "webhook/v3", options)
             }
             Job::WebhookV3 => {
-                let mods = api.notifications.iter().map(|n| ident(&n.module[2]));
+                let mods = api.notifications.iter().filter(|n| n.protocol == Protocol::V3).map(|n| ident(&n.module[2]));
                 render("src/webhook/v3.rs", quote! { #(pub mod #mods;)* }, "webhook/v3", options)
             }
+            Job::WebhookV2 => {
+                let has_types = shared.contains(&vec!["webhook".to_owned(), "v2".to_owned(), "types".to_owned()]);
+                render("src/webhook/v2.rs", webhooks::webhook_v2_rs(api, has_types), "webhook/v2", options)
+            }
             Job::Notification(n) => {
-                render(&format!("src/webhook/v3/{}.rs", n.module[2]), webhooks::notification(n, local(&n.module)), &n.file, options)
+                let file = format!("src/webhook/{}/{}.rs", n.module[1], n.module[2]);
+                render(&file, webhooks::notification(n, local(&n.module)), &n.file, options)
             }
         })
         .collect();
@@ -116,7 +137,14 @@ fn cargo_toml(api: &Api, options: &Options<'_>) -> String {
 }
 
 /// The manifest of a crate generated outside this workspace.
-fn standalone(mut out: String, publish: &str, runtime: &str, families: &[String], full: &[String], notifications: bool) -> String {
+fn standalone(
+    mut out: String,
+    publish: &str,
+    runtime: &str,
+    families: &[String],
+    full: &[String],
+    notifications: bool,
+) -> String {
     out += &format!(
         "version = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT OR Apache-2.0\"\n{publish}description = \"WeChat Pay APIv3 operations, generated from the documentation tables\"\n\n"
     );
@@ -145,7 +173,14 @@ fn lib_rs(api: &Api, has_types: bool) -> TokenStream {
             pub mod webhook;
         }
     });
-    let v3 = (!api.operations.is_empty()).then(|| quote! { pub mod v3; });
+    let v3 = api.operations.iter().any(|op| op.protocol == Protocol::V3).then(|| quote! { pub mod v3; });
+    let v2 = api.operations.iter().any(|op| op.protocol == Protocol::V2).then(|| {
+        quote! {
+            /// WeChat Pay APIv2: the XML operations, one module per documented URL path
+            /// (`v2::pay::orderquery::post`), signed with the APIv2 key by the transport.
+            pub mod v2;
+        }
+    });
     let types = has_types.then(|| quote! { pub mod types; });
     quote! {
         //! WeChat Pay APIv3 operations and notifications, one module per documented URL path.
@@ -161,6 +196,7 @@ fn lib_rs(api: &Api, has_types: bool) -> TokenStream {
         pub mod registry;
         #types
         #v3
+        #v2
         #webhook
 
         /// A value of a string enumeration that the documentation does not list (yet), as
@@ -189,13 +225,31 @@ fn lib_rs(api: &Api, has_types: bool) -> TokenStream {
 }
 
 fn registry_rs(api: &Api) -> TokenStream {
-    let families: BTreeMap<&str, &str> =
-        api.operations.iter().map(|op| (op.family.as_str(), op.module[1].as_str())).collect();
-    let extend = families.iter().map(|(feature, module)| {
-        let module = ident(module);
+    let families: BTreeMap<&str, (&str, &str)> =
+        api.operations.iter().map(|op| (op.family.as_str(), (op.module[0].as_str(), op.module[1].as_str()))).collect();
+    let extend = families.iter().map(|(feature, (root, module))| {
+        let (root, module) = (ident(root), ident(module));
         quote! {
             #[cfg(feature = #feature)]
-            all.extend_from_slice(crate::v3::#module::OPERATIONS);
+            all.extend_from_slice(crate::#root::#module::OPERATIONS);
+        }
+    });
+    let v2_notifications = api.notifications.iter().any(|n| n.protocol == Protocol::V2).then(|| {
+        quote! {
+            /// Every APIv2 notification compiled in, by the name of its page (`refund-processed`,
+            /// `TRANSACTION.SUCCESS`), sorted.
+            pub fn v2_notifications() -> &'static [NotificationInfo] {
+                #[cfg(feature = "notifications")]
+                let all = crate::webhook::v2::NOTIFICATIONS;
+                #[cfg(not(feature = "notifications"))]
+                let all = &[];
+                all
+            }
+
+            /// The APIv2 notification of a page's name, e.g. `refund-processed`.
+            pub fn v2_notification(name: &str) -> Option<&'static NotificationInfo> {
+                v2_notifications().iter().find(|n| n.event_type == name)
+            }
         }
     });
     let notifications = if api.notifications.is_empty() {
@@ -249,6 +303,7 @@ fn registry_rs(api: &Api) -> TokenStream {
         pub fn notification(event_type: &str) -> Option<&'static NotificationInfo> {
             notifications().iter().find(|n| n.event_type == event_type)
         }
+        #v2_notifications
     }
 }
 
@@ -285,7 +340,8 @@ impl Node<'_> {
 fn node_tree<'a>(api: &'a Api, shared: &BTreeSet<Vec<String>>) -> BTreeMap<Vec<String>, Node<'a>> {
     let mut nodes: BTreeMap<Vec<String>, Node<'a>> = BTreeMap::new();
     for op in &api.operations {
-        let segments = segments(&op.path);
+        let path = module_path(op);
+        let segments = segments(&path);
         let depth = op.module.len() - 1;
         for i in 0..depth {
             let module = op.module[..=i].to_vec();
@@ -338,6 +394,10 @@ fn node_rs<'a>(node: &Node<'a>, local: &dyn Fn(&[String]) -> &'a [&'a TypeDef]) 
     for op in &node.operations {
         let method = ident(op.method.as_str());
         op_modules.push(operations::operation(op, local(&op.module)));
+        // A signed URL is not sent: `client.signed_url(&request)` makes it.
+        if op.is_url_builder() {
+            continue;
+        }
         let summary = format!(" `{} {}`: {}", op.method.as_str().to_uppercase(), op.path, op.title);
         op_methods.push(quote! {
             #[doc = #summary]
@@ -364,7 +424,8 @@ fn node_rs<'a>(node: &Node<'a>, local: &dyn Fn(&[String]) -> &'a [&'a TypeDef]) 
             pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[#(#infos),*];
         }
     });
-    let chain_doc = format!(" The chain to `{}` (`client.{}()`).", node.path, node.module.join("().").replace("r#", ""));
+    let chain_doc =
+        format!(" The chain to `{}` (`client.{}()`).", node.path, node.module.join("().").replace("r#", ""));
     let module_doc = format!(" `{}`", node.path);
     quote! {
         #![doc = #module_doc]

@@ -156,6 +156,16 @@ fn is_enum(field: &Field) -> bool {
 /// The Rust type of a field's value (without `Option`) in `scope`. With `builder`, nested
 /// structures are their builders.
 fn value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> TokenStream {
+    let single = single_value_type(field, place, builder, scope);
+    // APIv2 indexed members (`coupon_id_$n`, `coupon_id_$n_$m`) are lists (of lists).
+    match field.indexed {
+        0 => single,
+        1 => quote! { Vec<#single> },
+        _ => quote! { Vec<Vec<#single>> },
+    }
+}
+
+fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> TokenStream {
     if has_struct(field, place) {
         let name = scope.name(field, if builder { "Builder" } else { "" });
         return match field.ty {
@@ -287,8 +297,16 @@ fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStre
             quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident, out); }
         }
     });
-    let object = if members.is_empty() { quote! { object } } else { quote! { mut object } };
-    let out = if members.is_empty() { quote! { _out } } else { quote! { out } };
+    let object = if members.is_empty() {
+        quote! { object }
+    } else {
+        quote! { mut object }
+    };
+    let out = if members.is_empty() {
+        quote! { _out }
+    } else {
+        quote! { out }
+    };
     quote! {
         #cfg
         impl crate::runtime::ToJson for #name {
@@ -306,6 +324,16 @@ fn field_doc(field: &Field, place: Place) -> TokenStream {
     let mut text = prose(field);
     if text.is_empty() {
         text = format!("`{}`", field.name);
+    }
+    match field.indexed {
+        1 => text += &format!("\n\nIndexed on the wire: `{0}_0`, `{0}_1`, ….", field.name.trim_end_matches("_$n")),
+        2 => {
+            text += &format!(
+                "\n\nIndexed twice on the wire: `{0}_0_0`, `{0}_0_1`, `{0}_1_0`, ….",
+                field.name.trim_end_matches("_$n_$m")
+            )
+        }
+        _ => {}
     }
     match (field.encrypted, place) {
         (Some(Encryption::RsaPubkey), Place::Response) => {

@@ -8,8 +8,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::builders::{builder, Member};
-use super::{doc, field_doc, from_json, ident, names, path_tokens, to_json, types, value_type, JsonMember, Place, Scope};
-use crate::ir::{Encryption, Field, Filled, Method, Operation, Response, Type, TypeDef};
+use super::{
+    doc, field_doc, from_json, ident, names, path_tokens, to_json, types, value_type, JsonMember, Place, Scope,
+};
+use crate::ir::{Encryption, Field, Filled, Method, Operation, Protocol, Response, Type, TypeDef};
 
 /// The module `pub mod get { … }` of one operation; `local` are the types defined in it.
 pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
@@ -17,7 +19,8 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
     let module = op.module.join("::");
     let scope = Scope { module: &module, local: true };
     let members = members(op);
-    let has_json = op.request.json.is_some();
+    let v2 = op.protocol == Protocol::V2;
+    let has_json = op.request.json.is_some() || (v2 && (op.request.xml.is_some() || op.request.multipart.is_some()));
     let fields = members.iter().map(|member| {
         let field = member.field;
         let (field_ident, _, _) = names(field);
@@ -54,7 +57,11 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
         .iter()
         .map(|m| JsonMember {
             ident: names(m.field).0,
-            key: if m.part == "json" { m.field.name.clone() } else { format!("{}.{}", m.part, m.field.name) },
+            key: if matches!(m.part, "json" | "xml") {
+                m.field.name.clone()
+            } else {
+                format!("{}.{}", m.part, m.field.name)
+            },
             required: m.required,
         })
         .collect();
@@ -63,9 +70,10 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
     }
     let from = from_json(&request_ident, &read, &TokenStream::new());
     let to = has_json.then(|| {
+        // APIv2 writes its XML body's members (or its form's text fields) the same way.
         let body: Vec<JsonMember> = members
             .iter()
-            .filter(|m| m.part == "json")
+            .filter(|m| matches!(m.part, "json" | "xml") || (v2 && m.part == "body" && !is_file(m.field)))
             .map(|m| JsonMember { ident: names(m.field).0, key: m.field.name.clone(), required: m.required })
             .collect();
         to_json(&request_ident, &body, &TokenStream::new())
@@ -134,24 +142,41 @@ fn operation_doc(op: &Operation) -> String {
     text
 }
 
-/// The request's members in wire order: path, query, headers, JSON body, multipart body.
+/// The file part of a multipart body: an object without members.
+fn is_file(field: &Field) -> bool {
+    field.ty == Type::Object && field.children.is_empty()
+}
+
+/// The request's members in wire order: path, query, headers, JSON body, multipart body, XML
+/// body. APIv2's `sign` and `nonce_str` are the transport's, not members.
 fn members(op: &Operation) -> Vec<Member<'_>> {
     let r = &op.request;
     let required = |field: &'_ Field| field.required && field.filled.is_none();
-    let member = |field, part, place| Member { field, place, required: required(field), path: false, multipart: false, part };
+    let member =
+        |field, part, place| Member { field, place, required: required(field), path: false, multipart: false, part };
     let mut members: Vec<Member<'_>> = Vec::new();
-    members.extend(r.path_params.iter().map(|field| Member { required: true, path: true, ..member(field, "path", Place::Param) }));
-    members.extend(r.query.iter().map(|field| member(field, "query", Place::Param)));
+    let mine = |field: &&Field| field.filled != Some(Filled::Signature);
+    members.extend(r.path_params.iter().map(|field| Member {
+        required: true,
+        path: true,
+        ..member(field, "path", Place::Param)
+    }));
+    members.extend(r.query.iter().filter(mine).map(|field| member(field, "query", Place::Param)));
     members.extend(r.headers.iter().map(|field| member(field, "headers", Place::Param)));
     if let Some(json) = &r.json {
         members.extend(json.fields.iter().map(|field| member(field, "json", Place::Request)));
     }
     if let Some(body) = &r.multipart {
-        members.extend(body.fields.iter().map(|field| Member {
-            required: field.required,
+        // APIv2 forms are text fields and a file, each a member of its own.
+        let v2 = op.protocol == Protocol::V2;
+        members.extend(body.fields.iter().filter(mine).map(|field| Member {
+            required: if v2 { required(field) } else { field.required },
             multipart: true,
             ..member(field, "body", Place::Request)
         }));
+    }
+    if let Some(xml) = &r.xml {
+        members.extend(xml.fields.iter().filter(mine).map(|field| member(field, "xml", Place::Request)));
     }
     members
 }
@@ -166,7 +191,7 @@ fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
     collect(&r.path_params, false);
     collect(&r.query, false);
     collect(&r.headers, false);
-    for part in [&r.json, &r.multipart].into_iter().flatten() {
+    for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
         collect(&part.fields, true);
     }
     let response = match &op.response {
@@ -177,6 +202,10 @@ fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
         Response::Stream => quote! {
             /// The response: a byte stream (not signed).
             pub type Response = crate::runtime::ByteStream;
+        },
+        Response::Redirect => quote! {
+            /// Nothing comes back to the merchant's server: the user's browser opens the signed URL.
+            pub type Response = ();
         },
         Response::Json { fields } => {
             collect(fields, false);
@@ -270,13 +299,20 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
         }
     };
     // `out` seals sensitive values; a function that writes none names it `_out`.
-    let out = |used: bool| if used { quote! { out } } else { quote! { _out } };
+    let out = |used: bool| {
+        if used {
+            quote! { out }
+        } else {
+            quote! { _out }
+        }
+    };
     let path_out = out(op.path.contains('{'));
     let query_out = out(!op.request.query.is_empty());
     let headers_out = out(!op.request.headers.is_empty());
     let params = |fields: &[Field]| -> TokenStream {
         let pairs: Vec<TokenStream> = fields
             .iter()
+            .filter(|field| field.filled != Some(Filled::Signature))
             .map(|field| {
                 let member = members.iter().find(|m| std::ptr::eq(m.field, field)).expect("every parameter is a member");
                 let (field_ident, _, _) = names(field);
@@ -298,8 +334,35 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
     };
     let query = params(&op.request.query);
     let headers = params(&op.request.headers);
-    let (body, writes_body) = if op.request.json.is_some() {
-        (quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self, out)).map(crate::runtime::Body::Json) }, true)
+    let v2 = op.protocol == Protocol::V2;
+    let v2_form =
+        v2.then_some(op.request.multipart.as_ref()).flatten().and_then(|form| form.fields.iter().find(|f| is_file(f)));
+    let (body, writes_body) = if v2 && op.request.xml.is_some() {
+        (
+            quote! { Ok(crate::runtime::Body::Xml(crate::runtime::xml::members_of(crate::runtime::ToJson::to_json(self, out)))) },
+            true,
+        )
+    } else if let Some(file) = v2_form {
+        let file_ident = names(file).0;
+        let name = &file.name;
+        let file_value = if file.required {
+            quote! { self.#file_ident.clone() }
+        } else {
+            quote! { self.#file_ident.clone().unwrap_or_default() }
+        };
+        let body = quote! {
+            Ok(crate::runtime::Body::Form(crate::runtime::Form {
+                fields: crate::runtime::xml::members_of(crate::runtime::ToJson::to_json(self, out)),
+                file_part: #name,
+                file: #file_value,
+            }))
+        };
+        (body, true)
+    } else if op.request.json.is_some() {
+        (
+            quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self, out)).map(crate::runtime::Body::Json) },
+            true,
+        )
     } else if let Some(multipart) = &op.request.multipart {
         // The file part is the body's untyped object (`file`, `submission_file`, …).
         let file = multipart.fields.iter().find(|f| f.ty == Type::Object && f.children.is_empty());
@@ -309,7 +372,11 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             (Some(file), Some(meta)) => {
                 let (file_ident, meta_ident) = (names(file).0, names(meta).0);
                 let name = &file.name;
-                let file_value = if required(file) { quote! { self.#file_ident.clone() } } else { quote! { self.#file_ident.clone().unwrap_or_default() } };
+                let file_value = if required(file) {
+                    quote! { self.#file_ident.clone() }
+                } else {
+                    quote! { self.#file_ident.clone().unwrap_or_default() }
+                };
                 let meta_value = if required(meta) {
                     quote! { crate::runtime::ToJson::to_json(&self.#meta_ident, out) }
                 } else {
@@ -363,6 +430,38 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             }
         }
     });
+    let v2_items = v2.then(|| {
+        let security = op.request.security;
+        let nonceless = op.request.nonceless;
+        let redirect = op.is_url_builder();
+        let fragment = match op.request.fragment.as_ref().and_then(|f| f.value.as_ref()) {
+            Some(value) => quote! { Some(#value) },
+            None => quote! { None },
+        };
+        let sign_type = members.iter().find(|m| m.field.name == "sign_type" && m.part != "headers").map(|m| {
+            let (field_ident, _, _) = names(m.field);
+            // A string or an enumeration: both have `as_str`.
+            if m.required {
+                quote! { fn sign_type(&self) -> Option<&str> { Some(self.#field_ident.as_str()) } }
+            } else {
+                quote! { fn sign_type(&self) -> Option<&str> { self.#field_ident.as_ref().map(|value| value.as_str()) } }
+            }
+        });
+        let signed = matches!(&op.response, Response::Json { fields } if fields.iter().any(|f| f.name == "sign"));
+        let r = &op.request;
+        let sign_row = r.query.iter().chain(r.multipart.iter().flat_map(|p| &p.fields)).any(|f| f.filled == Some(Filled::Signature));
+        let signed_request = r.xml.is_some() || sign_row;
+        quote! {
+            const PROTOCOL: crate::runtime::Protocol = crate::runtime::Protocol::V2;
+            const SIGNED_ANSWER: bool = #signed;
+            const SIGNED_REQUEST: bool = #signed_request;
+            const CLIENT_CERTIFICATE: bool = #security;
+            const NONCELESS: bool = #nonceless;
+            const REDIRECT: bool = #redirect;
+            const FRAGMENT: Option<&'static str> = #fragment;
+            #sign_type
+        }
+    });
     quote! {
         impl crate::runtime::Operation for Request {
             type Response = Response;
@@ -390,6 +489,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
 
             #base_uri_fn
             #fill_fn
+            #v2_items
         }
     }
 }
@@ -454,7 +554,7 @@ fn file_fills(op: &Operation, members: &[Member<'_>]) -> Vec<TokenStream> {
 fn response_kind(response: &Response) -> TokenStream {
     match response {
         Response::Json { .. } => quote! { Json },
-        Response::Empty => quote! { Empty },
+        Response::Empty | Response::Redirect => quote! { Empty },
         Response::Stream => quote! { Stream },
     }
 }
@@ -465,8 +565,8 @@ fn encrypted(op: &Operation) -> Vec<String> {
         let sealed = params.iter().filter(|field| field.encrypted == Some(Encryption::RsaPubkey));
         encrypted.extend(sealed.map(|field| format!("{part}.{}", field.name)));
     }
-    if let Some(json) = &op.request.json {
-        encrypted_paths(&json.fields, "", &mut encrypted);
+    for body in [&op.request.json, &op.request.xml].into_iter().flatten() {
+        encrypted_paths(&body.fields, "", &mut encrypted);
     }
     if let Some(body) = &op.request.multipart {
         // The `meta` part is signed JSON too; its members are addressed inside it.
@@ -494,12 +594,14 @@ pub fn encrypted_paths(fields: &[Field], at: &str, out: &mut Vec<String>) {
 /// `Paged` for an operation with `offset` and `limit` query parameters whose response is a page
 /// (holds a `data` list).
 fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
-    let Response::Json { fields } = &op.response else { return None };
+    let Response::Json { fields } = &op.response else {
+        return None;
+    };
     fields.iter().find(|f| f.name == "data" && f.ty.is_array())?;
     let find = |name: &str| {
-        members
-            .iter()
-            .find(|m| m.place == Place::Param && m.field.name == name && matches!(m.field.ty, Type::Integer | Type::Number))
+        members.iter().find(|m| {
+            m.place == Place::Param && m.field.name == name && matches!(m.field.ty, Type::Integer | Type::Number)
+        })
     };
     let (offset, limit) = (find("offset")?, find("limit")?);
     let read = |member: &Member<'_>| {
@@ -516,7 +618,11 @@ fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
         Type::Integer => quote! { offset },
         _ => quote! { crate::runtime::Number::from(offset) },
     };
-    let set = if offset.required { quote! { self.#offset_ident = #value; } } else { quote! { self.#offset_ident = Some(#value); } };
+    let set = if offset.required {
+        quote! { self.#offset_ident = #value; }
+    } else {
+        quote! { self.#offset_ident = Some(#value); }
+    };
     let (get_offset, get_limit) = (read(offset), read(limit));
     Some(quote! {
         impl crate::runtime::Paged for Request {
@@ -544,6 +650,10 @@ fn info(op: &Operation) -> TokenStream {
     let official = &op.docs;
     let kind = response_kind(&op.response);
     let encrypted = encrypted(op);
+    let v2 = (op.protocol == Protocol::V2).then(|| {
+        let (security, redirect) = (op.request.security, op.is_url_builder());
+        quote! { .apiv2(#security, #redirect) }
+    });
     quote! {
         /// This operation in the [registry](crate::registry).
         pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
@@ -558,6 +668,6 @@ fn info(op: &Operation) -> TokenStream {
             &[#(#encrypted),*],
             <Response as crate::runtime::Decode>::decode_value,
             crate::runtime::erased::<Request>,
-        );
+        )#v2;
     }
 }

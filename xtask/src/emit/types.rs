@@ -19,7 +19,8 @@ pub fn type_def(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
 /// `#[cfg(any(feature = …))]` of a crate-wide shared type; empty for types inside a family or
 /// notification module (whose module is gated already).
 pub fn cfg(def: &TypeDef) -> TokenStream {
-    if def.module.first().map(String::as_str) != Some("types") {
+    let module: Vec<&str> = def.module.iter().map(String::as_str).collect();
+    if !matches!(module.as_slice(), ["types"] | ["v2", "types"]) {
         return TokenStream::new();
     }
     let features = &def.features;
@@ -81,10 +82,15 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     // serde's traits for whole responses and payloads (what users store, log, or build in tests);
     // the types inside them convert through `FromJson`/`ToJson` (a `json_serde!` per nested type
     // was a tenth of the crate's check time).
-    let document = matches!(def.shape.name.as_str(), "response" | "payload") && def.uses.iter().all(|u| u.ends_with(" response") || u.ends_with(" payload"));
+    let document = matches!(def.shape.name.as_str(), "response" | "payload")
+        && def.uses.iter().all(|u| u.ends_with(" response") || u.ends_with(" payload"));
     let serde = document.then(|| quote! { #cfg crate::runtime::json_serde!(#name); });
     let doc = type_doc(def);
-    let schema = def.response.then(|| schema(&name, fields, &cfg));
+    let xml = matches!(
+        def.module.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        ["v2", ..] | ["webhook", "v2", ..]
+    );
+    let schema = def.response.then(|| schema(&name, fields, &cfg, xml));
     let builder = def.request.then(|| builders::structure(&name, fields, &cfg, scope));
     let page = page_impl(&name, fields, &cfg);
     quote! {
@@ -106,14 +112,17 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
 
 /// The response marker: the documented members, by which a body that is not this answer at all
 /// is told apart from one the service sent with fields left out.
-fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
+fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream, xml: bool) -> TokenStream {
     let members = fields.iter().map(|field| &field.name);
     let any_required = fields.iter().any(|field| field.required);
+    // An APIv2 answer or notification is XML on the wire.
+    let xml = xml.then(|| quote! { const XML: bool = true; });
     quote! {
         #cfg
         impl crate::runtime::JsonResponse for #name {
             const MEMBERS: &'static [&'static str] = &[#(#members),*];
             const ANY_REQUIRED: bool = #any_required;
+            #xml
         }
     }
 }

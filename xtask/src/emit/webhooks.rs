@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::operations::{collect_shared, defined_in, page_url, reexports_tokens};
 use super::{doc, ident, path_tokens, types, Scope};
-use crate::ir::{Api, Notification, TypeDef};
+use crate::ir::{Api, Notification, Protocol, TypeDef};
 
 /// `src/webhook/v3/<event>.rs`.
 pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
@@ -58,10 +58,10 @@ pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
 /// Each event type belongs to one page: its own page first, else the first page listing it.
 fn owners(api: &Api) -> BTreeMap<&str, &Notification> {
     let mut owner: BTreeMap<&str, &Notification> = BTreeMap::new();
-    for n in &api.notifications {
+    for n in v3(api) {
         owner.insert(n.event_type.as_str(), n);
     }
-    for n in &api.notifications {
+    for n in v3(api) {
         for event in &n.event_types {
             owner.entry(event.as_str()).or_insert(n);
         }
@@ -69,16 +69,20 @@ fn owners(api: &Api) -> BTreeMap<&str, &Notification> {
     owner
 }
 
+fn v3(api: &Api) -> impl Iterator<Item = &Notification> {
+    api.notifications.iter().filter(|n| n.protocol == Protocol::V3)
+}
+
 /// `src/webhook.rs`.
 pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
     let owner = owners(api);
-    let variants = api.notifications.iter().map(|n| {
+    let variants = v3(api).map(|n| {
         let variant = ident(&n.variant);
         let module = ident(&n.module[2]);
         let doc = format!(" `{}`: {}", n.event_type, n.title);
         quote! { #[doc = #doc] #variant(Box<v3::#module::Payload>) }
     });
-    let arms = api.notifications.iter().filter_map(|n| {
+    let arms = v3(api).filter_map(|n| {
         let events: Vec<&str> = owner.iter().filter(|(_, o)| o.event_type == n.event_type).map(|(e, _)| *e).collect();
         if events.is_empty() {
             return None;
@@ -110,10 +114,17 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
         }
     });
     let types = has_types.then(|| quote! { pub mod types; });
+    let v2 = api.notifications.iter().any(|n| n.protocol == Protocol::V2).then(|| {
+        quote! {
+            /// APIv2 notifications: XML signed with the APIv2 key, one module per page.
+            pub mod v2;
+        }
+    });
     quote! {
         //! Notifications: one module per event page, and [`Event`], any of them.
         #types
         pub mod v3;
+        #v2
 
         /// A decrypted notification payload, typed by its event type.
         #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +159,76 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
         }
 
         /// Every event type of the crate, sorted.
+        pub(crate) const NOTIFICATIONS: &[crate::runtime::NotificationInfo] = &[#(#infos),*];
+    }
+}
+
+/// `src/webhook/v2.rs`: the APIv2 notification modules, their [`Event`] and registry entries.
+/// APIv2 notifications carry no event type that names their page (except the payscore envelope
+/// `TRANSACTION.*` / `CHECK.*`): the merchant's handler says which page its URL receives.
+pub fn webhook_v2_rs(api: &Api, has_types: bool) -> TokenStream {
+    let mut pages: Vec<&Notification> = api.notifications.iter().filter(|n| n.protocol == Protocol::V2).collect();
+    pages.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    let mods = pages.iter().map(|n| ident(&n.module[2]));
+    let variants = pages.iter().map(|n| {
+        let variant = ident(&n.variant);
+        let module = ident(&n.module[2]);
+        let doc = format!(" `{}`: {}", n.event_type, n.title);
+        quote! { #[doc = #doc] #variant(Box<#module::Payload>) }
+    });
+    let arms = pages.iter().map(|n| {
+        let variant = ident(&n.variant);
+        let module = ident(&n.module[2]);
+        let name = &n.event_type;
+        quote! {
+            #name => <#module::Payload as crate::runtime::Decode>::decode(body).map(|decoded| crate::runtime::Decoded {
+                value: Event::#variant(Box::new(decoded.value)),
+                deviations: decoded.deviations,
+            })
+        }
+    });
+    let infos = pages.iter().map(|n| {
+        let module = ident(&n.module[2]);
+        let module_path = n.module.join("::");
+        let (name, title, page, official) = (&n.event_type, &n.title, page_url(&n.file), &n.docs);
+        quote! {
+            crate::runtime::NotificationInfo::new(
+                #name,
+                #title,
+                #module_path,
+                #page,
+                &[#(#official),*],
+                <#module::Payload as crate::runtime::Decode>::decode_value,
+            )
+            .apiv2()
+        }
+    });
+    let types = has_types.then(|| quote! { pub mod types; });
+    quote! {
+        //! APIv2 notifications: one module per page, and [`Event`], any of them.
+        #types
+        #(pub mod #mods;)*
+
+        /// An APIv2 notification's payload (the decrypted `req_info` or `event_ciphertext`, or the
+        /// signed body itself), typed by its page.
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum Event {
+            #(#variants,)*
+        }
+
+        impl Event {
+            /// Reads a payload (XML) as the page `name` documents it (`refund-processed`,
+            /// `TRANSACTION.SUCCESS`, …), leniently; `None` for a page this crate does not hold.
+            pub fn parse(name: &str, body: &[u8]) -> Option<Result<crate::runtime::Decoded<Event>, crate::runtime::DecodeError>> {
+                Some(match name {
+                    #(#arms,)*
+                    _ => return None,
+                })
+            }
+        }
+
+        /// Every APIv2 notification page of the crate, sorted by name.
         pub(crate) const NOTIFICATIONS: &[crate::runtime::NotificationInfo] = &[#(#infos),*];
     }
 }

@@ -65,6 +65,14 @@ pub fn operations_page(ops: &[&Operation], words: &dyn Describe) -> String {
             };
             rows.line("base_uri", base.required, 0, "string", "", &text);
         }
+        for (flag, set, text) in [
+            ("security", request.security, "Sent with the merchant's API client certificate (mutual TLS)."),
+            ("nonceless", request.nonceless, "The request carries no `nonce_str`."),
+        ] {
+            if set {
+                rows.line(flag, true, 0, "`true`", "", text);
+            }
+        }
         for field in &request.path_params {
             rows.field(field, "path", None, 0);
         }
@@ -80,12 +88,23 @@ pub fn operations_page(ops: &[&Operation], words: &dyn Describe) -> String {
         if !request.headers.is_empty() {
             rows.part("headers", true, &request.headers, "headers");
         }
+        if let Some(xml) = &request.xml {
+            rows.part("xml", xml.required, &xml.fields, "xml");
+        }
+        if let Some(fragment) = &request.fragment {
+            let text = match &fragment.value {
+                Some(value) => format!("Fragment the signed URL ends with: `{value}`."),
+                None => "Fragment the signed URL ends with.".to_owned(),
+            };
+            rows.line("fragment", fragment.required, 0, "string", "", &text);
+        }
         out += &rows.out;
         out += "\n{.im-table #request}\n\n";
         out += RESPONSE_HEAD;
         match &op.response {
             Response::Empty => out += "| 空字符串(无返回内容) {align=center colspan=3}\n",
             Response::Stream => out += "| 文件流(需解析为对应数据) {align=center colspan=3}\n",
+            Response::Redirect => out += "| `30x`跳转 {align=center colspan=3}\n",
             Response::Json { fields } => {
                 let mut rows = Rows { out: String::new(), words, method };
                 for field in fields {
@@ -152,7 +171,13 @@ struct Rows<'a> {
 impl Rows<'_> {
     /// A request part row (`json`, `query`, …) and its members one level down.
     fn part(&mut self, name: &str, required: bool, fields: &[Field], path: &str) {
-        let text = self.words.describe(&Place { method: self.method, path: path.to_owned(), parent: None, name, ty: Type::Object });
+        let text = self.words.describe(&Place {
+            method: self.method,
+            path: path.to_owned(),
+            parent: None,
+            name,
+            ty: Type::Object,
+        });
         self.line(name, required, 0, "object", "", &text);
         for field in fields {
             self.field(field, path, None, 1);
@@ -175,6 +200,7 @@ impl Rows<'_> {
         match field.encrypted {
             Some(Encryption::RsaPubkey) => markers.push("data-encrypted=by-rsa-pubkey"),
             Some(Encryption::AesGcm) => markers.push("data-encrypted=by-aes-gcm"),
+            Some(Encryption::AesEcb) => markers.push("data-encrypted=by-aes-ecb"),
             None => {}
         }
         match field.encoded {

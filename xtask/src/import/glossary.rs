@@ -48,6 +48,12 @@ impl Glossary {
 
     /// The description for a row, if the glossary has one.
     pub fn lookup(&self, family: &str, parent: Option<&str>, name: &str, ty: Type) -> Option<&str> {
+        self.lookup_in(&[family], parent, name, ty)
+    }
+
+    /// [`lookup`](Self::lookup) trying several family tables in order (an APIv2 page: its own
+    /// family's, then `[family.v2]`), then `[names]`.
+    pub fn lookup_in(&self, families: &[&str], parent: Option<&str>, name: &str, ty: Type) -> Option<&str> {
         let typed = |key: String| format!("{key}:{}", ty.as_str());
         let mut keys = Vec::with_capacity(4);
         if let Some(parent) = parent {
@@ -57,7 +63,7 @@ impl Glossary {
         }
         keys.push(typed(name.to_owned()));
         keys.push(name.to_owned());
-        let tables = self.family.get(family).into_iter().chain(std::iter::once(&self.names));
+        let tables = families.iter().filter_map(|family| self.family.get(*family)).chain(std::iter::once(&self.names));
         for table in tables {
             if let Some(text) = keys.iter().find_map(|key| table.get(key)) {
                 return Some(text);

@@ -148,7 +148,8 @@ impl PageOverride {
             message: format!("override no longer applies ({message}): the page changed upstream; review the override"),
         };
         for edit in &self.rows {
-            let (table, index) = find_row(page, edit.line, false).ok_or_else(|| stale(edit.line, "no row at this line".into()))?;
+            let (table, index) =
+                find_row(page, edit.line, false).ok_or_else(|| stale(edit.line, "no row at this line".into()))?;
             let Row::Field(field) = &mut table.rows[index] else {
                 return Err(stale(edit.line, format!("the row is not the field `{}`", edit.name)));
             };
@@ -193,17 +194,16 @@ impl PageOverride {
                 table.rows.remove(index);
             } else if let Some(before) = edit.before {
                 let row = table.rows.remove(index);
-                let target = table
-                    .rows
-                    .iter()
-                    .position(|r| row_line(r) == before)
-                    .ok_or_else(|| stale(before, format!("no row at line {before} to move `{}` before", edit.name)))?;
+                let target =
+                    table.rows.iter().position(|r| row_line(r) == before).ok_or_else(|| {
+                        stale(before, format!("no row at line {before} to move `{}` before", edit.name))
+                    })?;
                 table.rows.insert(target, row);
             }
         }
         for insert in &self.insert {
-            let (table, index) =
-                find_row(page, insert.after, true).ok_or_else(|| stale(insert.after, "no row at this line to insert after".into()))?;
+            let (table, index) = find_row(page, insert.after, true)
+                .ok_or_else(|| stale(insert.after, "no row at this line to insert after".into()))?;
             let cells = split_cells(&insert.row);
             let row = parse::read_row(insert.after, &cells).map_err(|message| PageError {
                 file: self.file.clone(),
@@ -236,16 +236,21 @@ impl PageOverride {
             .ok_or_else(|| error(format!("{} holds no table", file.display())))?;
         let (table, range, indent) = match replace.table.as_str() {
             "response" => {
-                let table = response_table(page, replace.method.as_deref()).ok_or_else(|| error("no response table to replace".into()))?;
+                let table = response_table(page, replace.method.as_deref())
+                    .ok_or_else(|| error("no response table to replace".into()))?;
                 let range = 0..table.rows.len();
                 (table, range, 0)
             }
-            "payload" => payload_rows(page).ok_or_else(|| error("no `resource.ciphertext` structure to replace".into()))?,
+            "payload" => {
+                payload_rows(page).ok_or_else(|| error("no `resource.ciphertext` structure to replace".into()))?
+            }
             other => return Err(error(format!("`replace.table = \"{other}\"`: expected `response` or `payload`"))),
         };
         let found = fingerprint(&table.rows[range.clone()]);
         if replace.upstream.is_empty() {
-            return Err(error(format!("the override has no `upstream` fingerprint yet: the rows it replaces have `{found}`")));
+            return Err(error(format!(
+                "the override has no `upstream` fingerprint yet: the rows it replaces have `{found}`"
+            )));
         }
         if found != replace.upstream {
             return Err(error(format!(
@@ -255,7 +260,9 @@ impl PageOverride {
         let line = table.rows.get(range.start).map(row_line).unwrap_or(table.line);
         let shifted = rows.into_iter().map(|mut row| {
             if let Row::Field(field) = &mut row {
-                let own: usize = parse::attr(&field.name_attrs, "data-indent").and_then(|a| a.value.as_deref()?.parse().ok()).unwrap_or(0);
+                let own: usize = parse::attr(&field.name_attrs, "data-indent")
+                    .and_then(|a| a.value.as_deref()?.parse().ok())
+                    .unwrap_or(0);
                 field.name_attrs.retain(|a| a.key != "data-indent");
                 if own + indent > 0 {
                     field.name_attrs.push(Attr { key: "data-indent".into(), value: Some((own + indent).to_string()) });
@@ -279,7 +286,9 @@ fn response_table<'a>(page: &'a mut Page, method: Option<&str>) -> Option<&'a mu
     let mut in_section = method.is_none();
     for block in &mut page.blocks {
         match block {
-            Block::Heading { anchor: Some(anchor), .. } if anchor != "mix" => in_section = method.is_none_or(|m| m == anchor),
+            Block::Heading { anchor: Some(anchor), .. } if anchor != "mix" => {
+                in_section = method.is_none_or(|m| m == anchor)
+            }
             Block::Table(table) if in_section && table.kind == parse::TableKind::Response => return Some(table),
             _ => {}
         }
@@ -291,7 +300,9 @@ fn response_table<'a>(page: &'a mut Page, method: Option<&str>) -> Option<&'a mu
 /// `resource.ciphertext`, as long as they are nested deeper than the ciphertext.
 fn payload_rows(page: &mut Page) -> Option<(&mut parse::Table, std::ops::Range<usize>, usize)> {
     let indent = |row: &Row| match row {
-        Row::Field(field) => parse::attr(&field.name_attrs, "data-indent").and_then(|a| a.value.as_deref()?.parse::<usize>().ok()).unwrap_or(0),
+        Row::Field(field) => parse::attr(&field.name_attrs, "data-indent")
+            .and_then(|a| a.value.as_deref()?.parse::<usize>().ok())
+            .unwrap_or(0),
         _ => usize::MAX,
     };
     page.blocks.iter_mut().find_map(|block| {
@@ -324,6 +335,7 @@ fn fingerprint(rows: &[Row]) -> String {
             Row::SubStructure { .. } => eat("|sub"),
             Row::Empty { .. } => eat("|empty"),
             Row::Stream { .. } => eat("|stream"),
+            Row::Redirect { .. } => eat("|redirect"),
         }
     }
     format!("fnv1a64:{:016x}", crate::fingerprint::fnv1a64(facts.as_bytes()))
@@ -332,7 +344,7 @@ fn fingerprint(rows: &[Row]) -> String {
 fn row_line(row: &Row) -> usize {
     match row {
         Row::Field(field) => field.line,
-        Row::SubStructure { line } | Row::Empty { line } | Row::Stream { line } => *line,
+        Row::SubStructure { line } | Row::Empty { line } | Row::Stream { line } | Row::Redirect { line } => *line,
     }
 }
 

@@ -1,0 +1,282 @@
+//! APIv2 end to end, against the sandbox's APIv2 side (`wechatpay_sdk_sandbox::v2`): every
+//! operation the crate holds is built from JSON by the registry, signed (MD5 and HMAC-SHA256 in
+//! turn), sent, checked member by member by the sandbox, and its signed answer verified and decoded;
+//! every notification page is sealed and signed by the sandbox, then verified, decrypted and typed.
+//! Then the rules for bad answers: unsigned or wrongly signed successes, FAIL answers, err_codes.
+
+use serde_json::Value;
+use wechatpay::apiv2::notify::V2Notifications;
+use wechatpay::runtime::Protocol;
+use wechatpay::{ApiV2Key, Client, ClientIdentity, Error, PublicKey};
+use wechatpay_sdk_sandbox::{v2 as pages, Config, Sandbox, Signer};
+
+use crate::every_operation::same;
+use crate::fixtures::keys::pem;
+use crate::support::builder;
+
+const APIV2_KEY: &str = "apiv2key0123456789abcdefghijklmn";
+
+async fn sandbox() -> Sandbox {
+    let config =
+        Config { signer: Signer::PublicKey, apiv2_key: Some(APIV2_KEY.to_owned()), ..crate::fixtures::config() };
+    Sandbox::start(config).await.expect("sandbox starts")
+}
+
+fn client(server: &Sandbox) -> Client {
+    let keys = server.keys();
+    builder(server)
+        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem()).expect("public key"))
+        .apiv2_key(ApiV2Key::new(server.apiv2_key()).expect("APIv2 key"))
+        .apiv2_rsa_public_key(PublicKey::from_pem(keys.public_key_pem()).expect("public key"))
+        .client_identity(
+            ClientIdentity::from_pem(&pem("platform_cert.pem"), &pem("platform_key.pem")).expect("identity"),
+        )
+        .build()
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_v2_operation_round_trips_through_the_client() {
+    let server = sandbox().await;
+    let client = client(&server);
+    let operations: Vec<_> =
+        wechatpay::registry::operations().iter().filter(|info| info.protocol == Protocol::V2).collect();
+    assert!(!operations.is_empty(), "no APIv2 operation in the registry: is a v2-* feature missing?");
+    let mut failures = Vec::new();
+    let mut calls = 0;
+    for (index, info) in operations.iter().enumerate() {
+        if info.redirect {
+            continue;
+        }
+        calls += 1;
+        let op = pages::find(info.method, info.path)
+            .unwrap_or_else(|| panic!("{} is in the registry but not in the sandbox", info.path));
+        let fields = pages::request_json(op, &server.base_url(), index % 2 == 1);
+        let before = server.requests().len();
+        let outcome = async {
+            let request = info.request_from_json(fields.clone()).map_err(|e| format!("request_from_json: {e}"))?;
+            let reply = client.send_erased(request).await.map_err(|e| format!("send: {e}"))?;
+            if !reply.deviations().is_empty() {
+                return Err(format!("the answer deviates from its page: {:?}", reply.deviations()));
+            }
+            let expected = match pages::response_json(op) {
+                Some(expected) => expected,
+                None if info.response == wechatpay::runtime::ResponseKind::Stream => {
+                    use base64::Engine as _;
+                    Value::String(
+                        base64::engine::general_purpose::STANDARD.encode(wechatpay_sdk_sandbox::pages::stream_body(op)),
+                    )
+                }
+                None => Value::Null,
+            };
+            let mut decoded = reply.into_inner();
+            if let Some(object) = decoded.as_object_mut() {
+                // The signature and its nonce are the transport's (the sandbox signs anew).
+                object.remove("sign");
+            }
+            let mut expected = expected;
+            if let (Some(object), Some(got)) = (expected.as_object_mut(), decoded.as_object()) {
+                if let Some(nonce) = got.get("nonce_str") {
+                    object.insert("nonce_str".into(), nonce.clone());
+                }
+            }
+            if !same(&decoded, &expected) {
+                return Err(format!("decoded {decoded} but the sandbox sent {expected}"));
+            }
+            let sent = &server.requests()[before..];
+            let [sent] = sent else { return Err(format!("{} requests reached the sandbox", sent.len())) };
+            if !sent.authorization_ok {
+                return Err("the signature did not verify".into());
+            }
+            for (name, plaintext) in &sent.decrypted {
+                if plaintext != &format!("secret {name}") {
+                    return Err(format!("`{name}` decrypted to {plaintext:?}"));
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            failures.push(format!("{} {}: {error}", info.method, info.path));
+        }
+    }
+    println!(
+        "{}/{calls} v2 operations round-trip ({} signed URLs are not calls)",
+        calls - failures.len(),
+        operations.len() - calls
+    );
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn every_v2_notification_opens_typed() {
+    let server = sandbox().await;
+    let notifications = V2Notifications::new(ApiV2Key::new(server.apiv2_key()).unwrap())
+        .apiv3_key(wechatpay::ApiV3Key::new(server.keys().apiv3_key()).unwrap());
+    let infos = wechatpay::registry::v2_notifications();
+    assert!(!infos.is_empty());
+    let mut failures = Vec::new();
+    for info in infos {
+        let (body, payload) = server.v2_notification(info.event_type).expect("every registered page is the sandbox's");
+        let outcome = (|| {
+            let notification = notifications.open(info.event_type, &body).map_err(|e| format!("open: {e}"))?;
+            if !notification.deviations.is_empty() {
+                return Err(format!("the payload deviates from its page: {:?}", notification.deviations));
+            }
+            let plaintext = match notification.envelope.iter().any(|(k, _)| k == "req_info" || k == "event_ciphertext")
+            {
+                true => wechatpay::runtime::xml::write(
+                    wechatpay::runtime::xml::members_of(payload.clone()).iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                ),
+                false => String::from_utf8_lossy(&body).into_owned(),
+            };
+            let mut decoded = info.decode_payload(plaintext.as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
+            if let Some(object) = decoded.as_object_mut() {
+                object.remove("sign");
+            }
+            if !same(&decoded, &payload) {
+                return Err(format!("decoded {decoded} but the sandbox sealed {payload}"));
+            }
+            Ok(())
+        })();
+        if let Err(error) = outcome {
+            failures.push(format!("{}: {error}", info.event_type));
+        }
+    }
+    println!("{}/{} v2 notifications", infos.len() - failures.len(), infos.len());
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_request_signed_with_another_key_is_answered_fail_and_that_is_a_typed_error() {
+    let server = sandbox().await;
+    let keys = server.keys();
+    let wrong = builder(&server)
+        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem()).unwrap())
+        .apiv2_key(ApiV2Key::new("00000000000000000000000000000000").unwrap())
+        .build()
+        .unwrap();
+    let request = wechatpay::v2::pay::orderquery::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4200000001")
+        .out_trade_no("1217752501201407033233368018")
+        .build()
+        .unwrap();
+    let error = wrong.v2().pay().orderquery().post(request).await.unwrap_err();
+    assert!(matches!(&error, Error::V2Return { return_code, .. } if return_code == "FAIL"), "{error}");
+    assert!(!error.outcome_unknown(), "a FAIL answer says the request was not taken");
+}
+
+#[tokio::test]
+async fn a_call_that_needs_the_client_certificate_is_refused_without_one() {
+    let server = sandbox().await;
+    let keys = server.keys();
+    let client = builder(&server)
+        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem()).unwrap())
+        .apiv2_key(ApiV2Key::new(server.apiv2_key()).unwrap())
+        .build()
+        .unwrap();
+    let request = wechatpay::v2::secapi::pay::refund::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4200000001")
+        .out_trade_no("1217752501201407033233368018")
+        .out_refund_no("R1")
+        .total_fee(100)
+        .refund_fee(100)
+        .build();
+    let request = match request {
+        Ok(request) => request,
+        Err(error) => panic!("{error}"),
+    };
+    let error = client.send(request).await.unwrap_err();
+    assert!(matches!(&error, Error::Config(message) if message.contains("client_identity")), "{error}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+/// A page the user's browser opens is a signed URL: its query signed with the APIv2 key (the
+/// merchant id filled), then the fragment; never sent.
+#[tokio::test]
+async fn signed_urls_carry_the_query_its_signature_and_the_fragment() {
+    let server = sandbox().await;
+    let client = client(&server);
+    let request = wechatpay::v2::papay::entrustweb::get::Request::builder()
+        .appid("wxcbda96de0b165486")
+        .plan_id(12535)
+        .contract_code("100000")
+        .request_serial(1000)
+        .contract_display_account("微信代扣")
+        .notify_url("https://weixin.qq.com")
+        .version("1.0")
+        .timestamp("1414488825")
+        .build()
+        .unwrap();
+    let url = client.signed_url(&request).unwrap();
+    assert_eq!(url.fragment(), Some("wechat_redirect"));
+    assert!(url.as_str().starts_with(&format!("{}papay/entrustweb?", server.base_url())), "{url}");
+    let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(get("mch_id"), Some(server.keys().mchid()), "the merchant id is filled");
+    assert_eq!(get("contract_display_account"), Some("微信代扣"));
+    let unsigned: Vec<(String, String)> = query.iter().filter(|(k, _)| k != "sign").cloned().collect();
+    assert_eq!(get("sign"), Some(wechatpay_sdk_sandbox::v2::wire::sign(&unsigned, server.apiv2_key(), false).as_str()));
+    assert!(server.requests().is_empty(), "a signed URL is not a call");
+    let error = client.send(request).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest(_)), "sending it is refused: {error}");
+
+    // A page without a `sign` member (OAuth's authorization) is not signed; its host is its own.
+    let request = wechatpay::v2::appauth::authindex::get::Request::builder()
+        .appid("wxcbda96de0b165486")
+        .redirect_uri("https://example.com/back")
+        .response_type("code")
+        .scope("pay_identity")
+        .state("s1")
+        .build()
+        .unwrap();
+    let url = client.signed_url(&request).unwrap();
+    assert!(url.as_str().starts_with("https://payapp.weixin.qq.com/appauth/authindex?"), "{url}");
+    assert!(!url.query_pairs().any(|(k, _)| k == "sign"));
+    assert_eq!(url.fragment(), Some("wechat_redirect"));
+}
+
+/// The axum route answers APIv2 notifications in XML: handled once, a redelivery answered
+/// SUCCESS without running the handler again, a forged one FAIL.
+#[tokio::test]
+async fn the_axum_route_answers_in_xml_and_handles_each_notification_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let server = sandbox().await;
+    let notifications = client(&server).notifications_v2().unwrap();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let counter = handled.clone();
+    let app = axum::Router::new().route(
+        "/refunds",
+        wechatpay::apiv2::axum::handler(
+            notifications,
+            "refund-processed",
+            move |notification: wechatpay::apiv2::notify::V2Notification| {
+                let counter = counter.clone();
+                async move {
+                    assert!(matches!(notification.event, wechatpay::webhook::v2::Event::RefundProcessed(_)));
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, std::io::Error>(())
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/refunds", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (body, _) = server.v2_notification("refund-processed").unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..2 {
+        let answer = http.post(&url).body(body.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let text = answer.text().await.unwrap();
+        assert!(text.contains("<return_code><![CDATA[SUCCESS]]></return_code>"), "{text}");
+    }
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "a redelivery is not handled again");
+    let forged = String::from_utf8(body).unwrap().replace("<req_info><![CDATA[", "<req_info><![CDATA[AAAA");
+    let answer = http.post(&url).body(forged).send().await.unwrap();
+    assert_ne!(answer.status(), 200);
+    assert!(answer.text().await.unwrap().contains("FAIL"));
+}
