@@ -174,7 +174,8 @@ impl ClientBuilder {
 
     /// The RSA public key APIv2's `risk/getpublickey` returns (PKCS#1 PEM:
     /// [`PublicKey::from_pkcs1_pem`]): sensitive APIv2 members (`pay_bank`'s `enc_bank_no` and
-    /// `enc_true_name`) are sealed with it.
+    /// `enc_true_name`) are sealed with it. An SM2 key is refused by [`build`](Self::build): APIv2
+    /// has no national cryptography.
     pub fn apiv2_rsa_public_key(mut self, key: PublicKey) -> Self {
         self.apiv2_rsa_public_key = Some(key);
         self
@@ -357,6 +358,11 @@ impl ClientBuilder {
         let has_public_key = has_public_key || keys.public_key_id().is_some();
         let downloads = self.download_certificates.unwrap_or(!has_public_key);
         let eager = downloads && !has_public_key;
+        // APIv2 knows no national cryptography: its sensitive members are RSA-OAEP only, whatever
+        // the merchant key is.
+        if self.apiv2_rsa_public_key.as_ref().is_some_and(|key| key.scheme() != SignatureScheme::Rsa) {
+            return Err(Error::Config("the APIv2 public key (apiv2_rsa_public_key) must be an RSA key".into()));
+        }
         let guomi = self.signer.scheme() == SignatureScheme::Sm2;
         let decrypter = self.decrypter.unwrap_or_else(|| Arc::new(NoDecrypter));
         let http_identity = match self.client_identity {

@@ -282,3 +282,53 @@ async fn a_sandbox_with_generated_keys_serves_a_guomi_merchant() {
         [keys.platform_serial(CertChoice::Sm2Platform)]
     );
 }
+
+/// APIv2 knows no national cryptography: a Guomi merchant's APIv2 call is signed in its members
+/// with the APIv2 key (no SM2 `Authorization`) and its answer verified with that key, while the
+/// sandbox signs APIv3 answers with SM2; and an SM2 key cannot be the one APIv2 seals with.
+#[cfg(feature = "v2-pay")]
+#[tokio::test]
+async fn a_guomi_merchant_calls_apiv2_with_the_apiv2_key_and_no_sm2_key_seals_apiv2_members() {
+    use wechatpay::ApiV2Key;
+
+    let server = Sandbox::start(Config {
+        signer: Signer::Sm2PublicKey,
+        apiv2_key: Some("apiv2key0123456789abcdefghijklmn".to_owned()),
+        ..crate::fixtures::config()
+    })
+    .await
+    .expect("sandbox starts");
+    let public = PublicKey::from_pem(&pem("sm2/wechatpay_pub_key.pem")).expect("sm2/wechatpay_pub_key.pem");
+    let apiv2_key = || ApiV2Key::new(server.apiv2_key()).expect("APIv2 key");
+    let client = guomi_builder(&server)
+        .wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, public.clone())
+        .apiv2_key(apiv2_key())
+        .build()
+        .unwrap();
+    let request = wechatpay::v2::pay::orderquery::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4200000001")
+        .out_trade_no(ORDER)
+        .build()
+        .unwrap();
+
+    // The sandbox answers FAIL to a request whose `sign` does not verify with the APIv2 key, and
+    // the client refuses an answer whose `sign` does not.
+    client.v2().pay().orderquery().post(request).await.expect("an APIv2 answer");
+
+    let sent = &server.requests()[0];
+    assert_eq!(header(sent, "authorization"), None, "APIv2 is signed in its members");
+    let body = String::from_utf8_lossy(&sent.body);
+    let mch_id = format!("<mch_id><![CDATA[{}]]></mch_id>", keys::MERCHANT_ID);
+    assert!(body.contains("<sign>") && body.contains(&mch_id), "{body}");
+    // The same client's APIv3 calls are still SM2 both ways.
+    client.send(query(ORDER)).await.expect("an SM2-signed APIv3 answer");
+
+    let error = guomi_builder(&server)
+        .wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, public.clone())
+        .apiv2_key(apiv2_key())
+        .apiv2_rsa_public_key(public)
+        .build()
+        .unwrap_err();
+    assert!(matches!(&error, Error::Config(message) if message.contains("RSA")), "{error}");
+}
