@@ -14,7 +14,8 @@
 //!    outside CI); a delivery answered 503 (its twin is being processed) is delivered again, as
 //!    WeChat Pay does; each notification must be handled exactly once;
 //! 3. **a large bill**: 512 MB streamed to a sink through [`Client::download_bill_to`], digest
-//!    checked: throughput and the heap it takes.
+//!    checked: throughput and the heap it takes; then the same size encrypted (AES-256-GCM, then
+//!    SM4-GCM, sealed by the server as it streams), decrypted as it streams, tag and digest checked.
 //!
 //! Heap figures come from a counting allocator (live bytes and their peak, process-wide: client,
 //! server and runtime together); RSS from `/proc/self/status`. Without `--bench` (e.g.
@@ -36,7 +37,8 @@ use http::HeaderMap;
 #[cfg(all(feature = "redis", feature = "postgres"))]
 use wechatpay::notify::{postgres::PostgresReplayGuard, redis::RedisReplayGuard};
 use wechatpay::notify::{axum::handler, InMemoryReplayGuard, Notification, Notifications};
-use wechatpay::{ApiV3Key, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
+use wechatpay::v3::bill::sub_merchant_fundflowbill::get::Algorithm;
+use wechatpay::{ApiV3Key, BillFile, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
 
 use fixtures::keys::{self, pem};
 use wechatpay_sdk_sandbox::{CertChoice, Config, Sandbox, Signer, Tamper};
@@ -423,7 +425,7 @@ async fn notifications_through(
     failures == 0 && once && handled.len() == unique
 }
 
-async fn bill(size: u64) -> bool {
+async fn bill(size: u64, encryption: Option<Algorithm>) -> bool {
     let server = Sandbox::start(Config { signer: Signer::PublicKey, ..fixtures::config() }).await.expect("sandbox starts");
     server.record_requests(false);
     let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
@@ -433,10 +435,24 @@ async fn bill(size: u64) -> bool {
         .build()
         .expect("a client");
     server.bill_size(Some(size));
-    let bill = client
-        .send(wechatpay::v3::bill::tradebill::get::Request::builder().bill_date("2024-03-01").build().expect("a request"))
-        .await
-        .expect("the bill API");
+    let (bill, what) = match &encryption {
+        None => {
+            let request = wechatpay::v3::bill::tradebill::get::Request::builder().bill_date("2024-03-01").build();
+            (BillFile::from(client.send(request.expect("a request")).await.expect("the bill API")), "SHA-1 checked".to_owned())
+        }
+        Some(algorithm) => {
+            let request = wechatpay::v3::bill::sub_merchant_fundflowbill::get::Request::builder()
+                .sub_mchid("1900000109")
+                .bill_date("2024-03-01")
+                .algorithm(algorithm.clone())
+                .account_type("BASIC")
+                .build()
+                .expect("a request");
+            let answer = client.send(request.clone()).await.expect("the bill API");
+            let file = BillFile::sub_merchant_fundflow(&request, &answer).remove(0);
+            (file, format!("encrypted {algorithm}, decrypted as it streams, tag and SHA-1 checked"))
+        }
+    };
     let before = LIVE.load(Ordering::Relaxed);
     take_peak();
     let (rss_before, _) = rss();
@@ -449,11 +465,12 @@ async fn bill(size: u64) -> bool {
         println!("bill: failed: {written:?}");
         return false;
     };
-    println!("bill: {:.0} MiB streamed to a sink with download_bill_to, SHA-1 checked", mib(written as usize));
+    println!("bill: {:.0} MiB streamed to a sink with download_bill_to, {what}", mib(written as usize));
     println!(
-        "  {:.0} MiB/s ({:.2} s); heap peak {:.2} MiB above the {:.1} MiB live before; RSS {:.1} -> {:.1} MiB",
+        "  {:.0} MiB/s ({:.2} s{}); heap peak {:.2} MiB above the {:.1} MiB live before; RSS {:.1} -> {:.1} MiB",
         mib(written as usize) / elapsed.as_secs_f64(),
         elapsed.as_secs_f64(),
+        if encryption.is_some() { ", the server sealing it on the same CPUs" } else { "" },
         mib(peak.saturating_sub(before)),
         mib(before),
         mib(rss_before),
@@ -471,8 +488,10 @@ fn main() {
     let ok = runtime.block_on(async {
         let requests = requests(counts.requests, counts.request_concurrency, counts.refresh).await;
         let notifications = notifications(counts.notifications, counts.notification_concurrency).await;
-        let bill = bill(counts.bill).await;
-        requests && notifications && bill
+        let plain = bill(counts.bill, None).await;
+        let aes = bill(counts.bill, Some(Algorithm::AeadAes256Gcm)).await;
+        let sm4 = bill(counts.bill, Some(Algorithm::Sm4Gcm)).await;
+        requests && notifications && plain && aes && sm4
     });
     if !full {
         println!("(smoke run with small counts: use `cargo bench --bench load --features axum` for numbers)");

@@ -1,4 +1,4 @@
-//! `cargo bench --bench peer --features profitsharing`: this crate and the Node peer (npm `wechatpay-axios-plugin`, installed by
+//! `cargo bench --bench peer --features profitsharing,guomi`: this crate and the Node peer (npm `wechatpay-axios-plugin`, installed by
 //! `.ci/install-peers`) doing the same three jobs on the same payloads, side by side:
 //!
 //! - (a) request preparation, as [`Client::prepare`] does it before sending: build a JSAPI prepay
@@ -14,6 +14,10 @@
 //! - (c) notifications: verify, decrypt (AES-256-GCM) and parse a `TRANSACTION.SUCCESS` notification
 //!   into its typed event (the Node peer: `Rsa.verify`, `AesGcm.decrypt`, `JSON.parse`). The
 //!   reference is the bare crypto: one verification and one AES-256-GCM decryption.
+//!
+//! - (g) national cryptography (`guomi`), this crate only, each job against its bare crypto: a
+//!   request prepared and signed with an SM2 merchant key (SM2-with-SM3), an SM2-signed answer
+//!   verified and decoded, an `AEAD_SM4_GCM` notification verified, opened and parsed.
 //!
 //! Each side runs on one thread, one after the other: one warm-up batch, then the median of
 //! [`BATCHES`] batches, the same iteration counts on both sides. The Node side is
@@ -419,6 +423,84 @@ fn bench_node(
     Ok((peer, results))
 }
 
+/// ops/s of the national-cryptography jobs and their bare crypto.
+struct Guomi {
+    request: f64,
+    sm2_sign: f64,
+    response: f64,
+    sm2_verify: f64,
+    notification: f64,
+    verify_open: f64,
+}
+
+fn bench_guomi(iterations: &Iterations, batches: usize, transaction: &str) -> Guomi {
+    use wechatpay::keys::AEAD_SM4_GCM;
+    let key = MerchantKey::from_pem(&keys::pem("sm2/merchant_key.pem")).expect("test key");
+    let wechatpay = MerchantKey::from_pem(&keys::pem("sm2/wechatpay_pub_key_private.pem")).expect("test key");
+    let public = PublicKey::from_pem(&keys::pem("sm2/wechatpay_pub_key.pem")).expect("test key");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    let client = Client::builder(MERCHANT_ID, MERCHANT_SERIAL, key.clone())
+        .wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, public.clone())
+        .build()
+        .expect("a client");
+    let prepared = runtime.block_on(client.prepare(&jsapi_request())).expect("prepares");
+    assert!(prepared.headers()["authorization"].to_str().unwrap().starts_with("WECHATPAY2-SM2-WITH-SM3 "));
+    let request = measure(iterations.request, batches, || {
+        black_box(runtime.block_on(client.prepare(&black_box(jsapi_request()))).expect("prepares"));
+    });
+    let message = reference_message(&jsapi_request());
+    let sm2_sign = measure(iterations.request, batches, || {
+        black_box(key.sign(black_box(message.as_bytes())));
+    });
+
+    let signed = |body: &str| {
+        let (timestamp, nonce) = (unix(SystemTime::now()).to_string(), nonce());
+        let signature = wechatpay.sign(format!("{timestamp}\n{nonce}\n{body}\n").as_bytes());
+        let headers = json!({
+            "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Signature": signature,
+            "Wechatpay-Serial": keys::SM2_PUBLIC_KEY_ID, "Wechatpay-Signature-Type": "WECHATPAY2-SM2-WITH-SM3",
+        });
+        (header_map(&headers), format!("{timestamp}\n{nonce}\n{body}\n"), headers["Wechatpay-Signature"].as_str().unwrap().to_owned())
+    };
+    let keys = WechatpayKeys::with_public_key(keys::SM2_PUBLIC_KEY_ID, public.clone());
+    let (headers, message, signature) = signed(transaction);
+    let response = measure(iterations.response, batches, || {
+        keys.verify(&headers, transaction.as_bytes(), SystemTime::now()).expect("verifies");
+        black_box(
+            <by_transaction_id::get::Response as wechatpay::runtime::Decode>::decode(transaction.as_bytes())
+                .expect("deserialises")
+                .value,
+        );
+    });
+    let sm2_verify = measure(iterations.response, batches, || {
+        assert!(public.verify(black_box(message.as_bytes()), black_box(&signature)));
+    });
+
+    let apiv3_key = ApiV3Key::new(APIV3_KEY).unwrap();
+    let ciphertext = apiv3_key.seal(AEAD_SM4_GCM, "0123456789ab", "transaction", transaction.as_bytes()).unwrap();
+    let body = json!({
+        "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {
+            "original_type": "transaction", "algorithm": AEAD_SM4_GCM, "ciphertext": ciphertext,
+            "associated_data": "transaction", "nonce": "0123456789ab",
+        },
+    })
+    .to_string();
+    let notifications = Notifications::new(keys.clone(), apiv3_key.clone());
+    let (headers, message, signature) = signed(&body);
+    let open = || runtime.block_on(notifications.open(&headers, body.as_bytes())).expect("opens");
+    assert!(matches!(open().event, Event::TransactionSuccess(_)));
+    let notification = measure(iterations.notification, batches, || {
+        black_box(open());
+    });
+    let verify_open = measure(iterations.notification, batches, || {
+        assert!(public.verify(black_box(message.as_bytes()), black_box(&signature)));
+        black_box(apiv3_key.open(AEAD_SM4_GCM, "0123456789ab", "transaction", black_box(&ciphertext)).expect("opens"));
+    });
+    Guomi { request, sm2_sign, response, sm2_verify, notification, verify_open }
+}
+
 fn cpu_model() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo.lines().find_map(|line| {
@@ -524,7 +606,17 @@ fn main() {
             node.verify_decrypt / node.notification,
         );
     }
+    let guomi = bench_guomi(&iterations, batches, &transaction);
+    println!();
+    println!("{:<58} {:>12} {:>12} {:>10}", "national cryptography (ops/s), this crate", "job", "bare", "overhead");
+    for (job, ours, bare) in [
+        ("(g) request preparation signed SM2-with-SM3 (JSAPI)", guomi.request, guomi.sm2_sign),
+        ("(g) SM2-signed response: verify + deserialise", guomi.response, guomi.sm2_verify),
+        ("(g) notification: SM2 verify + SM4-GCM open + typed parse", guomi.notification, guomi.verify_open),
+    ] {
+        println!("{job:<58} {ours:>12.0} {bare:>12.0} {:>9.3}x", bare / ours);
+    }
     if !full {
-        println!("\n(smoke run with tiny counts: use `cargo bench --bench peer --features profitsharing` for numbers)");
+        println!("\n(smoke run with tiny counts: use `cargo bench --bench peer --features profitsharing,guomi` for numbers)");
     }
 }

@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("1. prepay_id: {}", prepay.prepay_id);
 
     // 2. What the mini program passes to wx.requestPayment.
-    let params = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    let params = client.jsapi_pay_params(APPID, &prepay.prepay_id).await?;
     println!("2. wx.requestPayment({})", serde_json::to_string_pretty(&params)?);
 
     // The user pays (in the sandbox: its control API; WeChat Pay would now notify notify_url).

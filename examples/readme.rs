@@ -53,7 +53,7 @@ let order = Request::builder()
     .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
     .build()?;                      // Err names every missing required field by JSON path
 let prepay = client.send(order).await?;
-let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id).await?; // for wx.requestPayment
     Ok(())
 }
 
@@ -119,7 +119,7 @@ let order = Request::builder()                 // sp_mchid: the client's merchan
     .payer(Payer::builder().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
     .build()?;
 let prepay = client.send(order).await?;
-let params = client.jsapi_pay_params("wx8888888888888888", &prepay.prepay_id);
+let params = client.jsapi_pay_params("wx8888888888888888", &prepay.prepay_id).await?;
     Ok(())
 }
 
@@ -260,6 +260,30 @@ match client.send(refund).await {
         println!("refund {} is {:?}", refund.out_refund_no, refund.status);
     }
     Err(error) => return Err(error.into()), // refused by WeChat Pay (verified), or never sent
+}
+    Ok(())
+}
+
+/// "Guomi (national cryptography)": the client of a merchant with an SM2 key.
+fn guomi_client() -> Result<wechatpay::Client, Box<dyn std::error::Error>> {
+use wechatpay::{ApiV3Key, Client, MerchantKey};
+// The SM2 key of the merchant's SM2 API certificate, and its serial: the key decides the mode.
+let client = Client::builder("1900000109", "5E0B1A9C6F8D4E3A2B1C0D9E8F7A6B5C4D3E2F10", MerchantKey::from_pem_file("apiclient_sm2_key.pem")?)
+    .apiv3_key(ApiV3Key::new(&std::env::var("WECHATPAY_APIV3_KEY")?)?)
+    .build()?;
+    Ok(client)
+}
+
+/// "Encrypted bills": a sub-merchant's fund-flow bill, decrypted into a file.
+async fn encrypted_bills(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::v3::bill::sub_merchant_fundflowbill::get::{Algorithm, Request};
+use wechatpay::BillFile;
+
+let request = Request::builder().sub_mchid("1900000109").bill_date("2024-03-01").algorithm(Algorithm::Sm4Gcm).account_type("BASIC").build()?;
+let answer = client.send(request.clone()).await?;
+for file in BillFile::sub_merchant_fundflow(&request, &answer) {
+    let mut out = tokio::fs::File::create("fundflow.csv").await?;
+    client.download_bill_to(file, &mut out).await?;   // on Err, delete the file: it is not the bill
 }
     Ok(())
 }

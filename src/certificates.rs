@@ -1,6 +1,7 @@
 //! Platform certificates from `GET /v3/certificates`: downloaded with the APIv3 key, verified,
-//! decrypted (AEAD_AES_256_GCM), and put in the client's [`WechatpayKeys`] in place of the
-//! previous download.
+//! decrypted (`AEAD_AES_256_GCM`, or `AEAD_SM4_GCM` for a national-cryptography merchant, whose
+//! client asks for `?algorithm_type=SM2`), and put in the client's [`WechatpayKeys`] in place of
+//! the previous download.
 //!
 //! When to download:
 //! - **Without a WeChat Pay public key**: before the first request, and again once the last
@@ -60,6 +61,8 @@ pub(crate) struct Downloads {
     /// When an answer or notification names a certificate serial not held, or a request has
     /// sensitive values and no key (off for a public-key merchant unless asked for).
     pub on_unknown_serial: bool,
+    /// A national-cryptography merchant: SM2 certificates (`?algorithm_type=SM2`).
+    pub guomi: bool,
 }
 
 /// Downloads the platform certificates into a [`WechatpayKeys`], when needed.
@@ -141,8 +144,7 @@ impl CertificateManager {
         }
         let due = {
             let state = self.state();
-            !recent(state.last_success, self.interval)
-                && !recent(state.last_failure, RETRY_AFTER.min(self.interval))
+            !recent(state.last_success, self.interval) && !recent(state.last_failure, RETRY_AFTER.min(self.interval))
         };
         let landing = if due { Some(self.start()) } else { self.flight.join() };
         if let Some(landing) = landing {
@@ -181,8 +183,11 @@ impl CertificateManager {
         if !self.downloads.on_unknown_serial {
             return;
         }
-        let landing =
-            if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) { self.flight.join() } else { Some(self.start()) };
+        let landing = if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) {
+            self.flight.join()
+        } else {
+            Some(self.start())
+        };
         if let Some(landing) = landing {
             landing.wait(self.wait_bound()).await;
         }
@@ -216,11 +221,13 @@ impl CertificateManager {
     }
 
     async fn fetch(&self) -> Result<Vec<String>, Error> {
-        let prepared = Prepared::get(
-            CERTIFICATES_PATH,
-            ResponseKind::Json,
-            Target::Relative { base: None, path_and_query: CERTIFICATES_PATH.to_owned() },
-        );
+        let path_and_query = if self.downloads.guomi {
+            format!("{CERTIFICATES_PATH}?algorithm_type=SM2")
+        } else {
+            CERTIFICATES_PATH.to_owned()
+        };
+        let prepared =
+            Prepared::get(CERTIFICATES_PATH, ResponseKind::Json, Target::Relative { base: None, path_and_query });
         let raw = self.exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
         let now = SystemTime::now();
         let verify_error = |source| Error::Verify { source, request_id: raw.request_id.clone() };
@@ -263,8 +270,10 @@ impl CertificateManager {
         serial: &str,
         now: SystemTime,
     ) -> Result<CertificateList, Error> {
-        let unknown =
-            || Error::Verify { source: VerifyError::UnknownSerial(serial.to_owned()), request_id: raw.request_id.clone() };
+        let unknown = || Error::Verify {
+            source: VerifyError::UnknownSerial(serial.to_owned()),
+            request_id: raw.request_id.clone(),
+        };
         let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|_| unknown())?;
         let entry = list.data.iter().find(|entry| entry.serial_no.eq_ignore_ascii_case(serial)).ok_or_else(unknown)?;
         let certificate = decrypt_entry(&self.apiv3_key, entry).map_err(|error| {
@@ -317,10 +326,8 @@ struct EncryptedCertificate {
 
 fn decrypt_entry(apiv3_key: &ApiV3Key, entry: &CertificateEntry) -> Result<PlatformCertificate, Error> {
     let encrypted = &entry.encrypt_certificate;
-    if encrypted.algorithm != "AEAD_AES_256_GCM" {
-        return Err(Error::InvalidRequest(format!("unsupported algorithm {:?}", encrypted.algorithm)));
-    }
-    let pem = apiv3_key.decrypt(&encrypted.nonce, &encrypted.associated_data, &encrypted.ciphertext)?;
+    let pem =
+        apiv3_key.open(&encrypted.algorithm, &encrypted.nonce, &encrypted.associated_data, &encrypted.ciphertext)?;
     let pem = String::from_utf8(pem).map_err(|_| crate::keys::CryptoError::Utf8)?;
     let certificate = PlatformCertificate::from_pem(&pem)?;
     if !certificate.serial.eq_ignore_ascii_case(&entry.serial_no) {

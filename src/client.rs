@@ -23,6 +23,7 @@ use crate::exchange::{
 use crate::keys::{ApiV3Key, CryptoError, MerchantKey, PublicKey};
 use crate::reply::Reply;
 use crate::retry::RetryPolicy;
+use crate::signer::{Decrypter, SignatureScheme, Signer};
 use crate::signing::Credentials;
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
 
@@ -91,11 +92,11 @@ pub(crate) struct Inner {
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
-#[derive(Debug)]
 pub struct ClientBuilder {
     mchid: String,
     merchant_serial: String,
-    merchant_key: MerchantKey,
+    signer: Arc<dyn Signer>,
+    decrypter: Option<Arc<dyn Decrypter>>,
     public_key: Option<(String, PublicKey)>,
     certificates: Vec<PlatformCertificate>,
     keys: Option<WechatpayKeys>,
@@ -117,7 +118,45 @@ pub struct ClientBuilder {
     client_identity: Option<crate::apiv2::ClientIdentity>,
 }
 
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("merchant_key", &format_args!("<{} signer>", self.signer.scheme()))
+            .field("decrypter", &self.decrypter.as_ref().map(|_| "<decrypter>"))
+            .field("public_key", &self.public_key)
+            .field("certificates", &self.certificates)
+            .field("keys", &self.keys)
+            .field("apiv3_key", &self.apiv3_key)
+            .field("base_url", &self.base_url)
+            .field("backup_url", &self.backup_url)
+            .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_body_size", &self.max_body_size)
+            .field("bill_download_origins", &self.bill_download_origins)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("certificate_refresh", &self.certificate_refresh)
+            .field("download_certificates", &self.download_certificates)
+            .field("apiv2_key", &self.apiv2_key)
+            .field("apiv2_rsa_public_key", &self.apiv2_rsa_public_key)
+            .field("client_identity", &self.client_identity)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ClientBuilder {
+    /// Opens what WeChat Pay encrypts for the merchant (`Encrypted` answer fields, the file keys
+    /// of encrypted bills) with `decrypter`, e.g. the key service that holds the merchant key.
+    /// [`Client::builder`] uses its [`MerchantKey`]; a client made with
+    /// [`Client::builder_with_signer`] needs this to decrypt anything.
+    pub fn decrypter(mut self, decrypter: Arc<dyn Decrypter>) -> Self {
+        self.decrypter = Some(decrypter);
+        self
+    }
+
     /// The APIv2 key: enables the `v2::…` operations (signed with it, their answers verified
     /// with it) and [`Client::notifications_v2`].
     pub fn apiv2_key(mut self, key: crate::apiv2::ApiV2Key) -> Self {
@@ -135,7 +174,8 @@ impl ClientBuilder {
 
     /// The RSA public key APIv2's `risk/getpublickey` returns (PKCS#1 PEM:
     /// [`PublicKey::from_pkcs1_pem`]): sensitive APIv2 members (`pay_bank`'s `enc_bank_no` and
-    /// `enc_true_name`) are sealed with it.
+    /// `enc_true_name`) are sealed with it. An SM2 key is refused by [`build`](Self::build): APIv2
+    /// has no national cryptography.
     pub fn apiv2_rsa_public_key(mut self, key: PublicKey) -> Self {
         self.apiv2_rsa_public_key = Some(key);
         self
@@ -318,6 +358,13 @@ impl ClientBuilder {
         let has_public_key = has_public_key || keys.public_key_id().is_some();
         let downloads = self.download_certificates.unwrap_or(!has_public_key);
         let eager = downloads && !has_public_key;
+        // APIv2 knows no national cryptography: its sensitive members are RSA-OAEP only, whatever
+        // the merchant key is.
+        if self.apiv2_rsa_public_key.as_ref().is_some_and(|key| key.scheme() != SignatureScheme::Rsa) {
+            return Err(Error::Config("the APIv2 public key (apiv2_rsa_public_key) must be an RSA key".into()));
+        }
+        let guomi = self.signer.scheme() == SignatureScheme::Sm2;
+        let decrypter = self.decrypter.unwrap_or_else(|| Arc::new(NoDecrypter));
         let http_identity = match self.client_identity {
             Some(identity) => Some(
                 reqwest::Client::builder()
@@ -333,7 +380,12 @@ impl ClientBuilder {
         };
         let v2 = self.apiv2_key.map(|key| crate::apiv2::V2Config { key, rsa: self.apiv2_rsa_public_key });
         let exchange = Arc::new(Exchange {
-            credentials: Credentials { mchid: self.mchid, serial: self.merchant_serial, key: self.merchant_key },
+            credentials: Credentials {
+                mchid: self.mchid,
+                serial: self.merchant_serial,
+                signer: self.signer,
+                decrypter,
+            },
             http,
             http_identity,
             base_url,
@@ -343,7 +395,7 @@ impl ClientBuilder {
             retry: self.retry,
         });
         let certificates = self.apiv3_key.map(|key| {
-            let when = crate::certificates::Downloads { eager, on_unknown_serial: downloads };
+            let when = crate::certificates::Downloads { eager, on_unknown_serial: downloads, guomi };
             CertificateManager::new(key, when, self.certificate_refresh, exchange.clone(), keys.clone())
         });
         Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins, v2 }) })
@@ -352,16 +404,31 @@ impl ClientBuilder {
 
 impl Client {
     /// Starts configuring a client for merchant `mchid`, whose API certificate has serial number
-    /// `merchant_serial` and private key `merchant_key`.
+    /// `merchant_serial` and private key `merchant_key`. An SM2 key (feature `guomi`) makes it a
+    /// national-cryptography client (see [`crate::guomi`]).
     pub fn builder(
         mchid: impl Into<String>,
         merchant_serial: impl Into<String>,
         merchant_key: MerchantKey,
     ) -> ClientBuilder {
+        let decrypter: Arc<dyn Decrypter> = Arc::new(merchant_key.clone());
+        Self::builder_with_signer(mchid, merchant_serial, Arc::new(merchant_key)).decrypter(decrypter)
+    }
+
+    /// Like [`Client::builder`], with the merchant key held elsewhere: `signer` makes the
+    /// signatures (a KMS or HSM, see [`crate::signer`]); its
+    /// [`scheme`](crate::signer::Signer::scheme) decides RSA or national cryptography. Give
+    /// [`ClientBuilder::decrypter`] too to open what WeChat Pay encrypts for the merchant.
+    pub fn builder_with_signer(
+        mchid: impl Into<String>,
+        merchant_serial: impl Into<String>,
+        signer: Arc<dyn Signer>,
+    ) -> ClientBuilder {
         ClientBuilder {
             mchid: mchid.into(),
             merchant_serial: merchant_serial.into(),
-            merchant_key,
+            signer,
+            decrypter: None,
             public_key: None,
             certificates: Vec::new(),
             keys: None,
@@ -477,8 +544,15 @@ impl Client {
         manager.download().await
     }
 
-    pub(crate) fn merchant_key(&self) -> &MerchantKey {
-        &self.inner.exchange.credentials.key
+    /// The merchant's signer (the [`MerchantKey`], or the one given to
+    /// [`Client::builder_with_signer`]).
+    pub fn signer(&self) -> &Arc<dyn Signer> {
+        &self.inner.exchange.credentials.signer
+    }
+
+    /// The merchant's decrypter.
+    pub(crate) fn decrypter(&self) -> Decrypting<'_> {
+        Decrypting(&*self.inner.exchange.credentials.decrypter)
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -486,10 +560,12 @@ impl Client {
     }
 
     /// Decrypts a response field WeChat Pay encrypted with the merchant's public key (RSA-OAEP,
-    /// Base64), e.g. a name or phone number in a query result: the generated types hold such
-    /// fields as [`Encrypted`].
-    pub fn decrypt(&self, value: &Encrypted) -> Result<Sensitive, Error> {
-        Ok(Sensitive::new(self.merchant_key().decrypt(value.ciphertext())?))
+    /// or SM2 for a national-cryptography merchant; Base64), e.g. a name or phone number in a
+    /// query result: the generated types hold such fields as [`Encrypted`]. Through the client's
+    /// [`Decrypter`] (the merchant key, or the one configured).
+    pub async fn decrypt(&self, value: &Encrypted) -> Result<Sensitive, Error> {
+        let plaintext = self.decrypter().decrypt(value.ciphertext()).await?;
+        Ok(Sensitive::new(String::from_utf8(plaintext).map_err(|_| CryptoError::Utf8)?))
     }
 
     /// Signs, sends, verifies and decodes one operation.
@@ -555,6 +631,7 @@ impl Client {
         let url = exchange.first_target(&prepared)?;
         exchange
             .signed(&prepared, &url)
+            .await?
             .timeout(exchange.limits.timeout)
             .build()
             .map_err(|source| Error::Transport { path: prepared.template.to_owned(), source: source.without_url() })
@@ -705,6 +782,33 @@ impl Client {
     }
 }
 
+/// The client's [`Decrypter`] with Base64 taken off.
+pub(crate) struct Decrypting<'a>(&'a dyn Decrypter);
+
+impl Decrypting<'_> {
+    /// The plaintext of a Base64 ciphertext WeChat Pay made for the merchant.
+    pub(crate) async fn decrypt(&self, ciphertext: &str) -> Result<Vec<u8>, Error> {
+        use base64::Engine as _;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(ciphertext.trim()).map_err(|_| CryptoError::Base64)?;
+        self.0.decrypt(&bytes).await.map_err(Error::from_signer)
+    }
+}
+
+/// The decrypter of a client given only a signer: refuses, saying what to configure.
+struct NoDecrypter;
+
+impl Decrypter for NoDecrypter {
+    fn decrypt<'a>(
+        &'a self,
+        _ciphertext: &'a [u8],
+    ) -> crate::signer::BoxFuture<'a, Result<Vec<u8>, crate::signer::SignerError>> {
+        Box::pin(std::future::ready(Err(crate::signer::SignerError::new(
+            "no decrypter: the client was built with a signer only (ClientBuilder::decrypter)",
+        ))))
+    }
+}
+
 /// `operation` written with its sensitive values sealed by `key`: the request, or why it cannot
 /// be sent (`None`: a sensitive value and no key; `Some`: the key could not encrypt one).
 fn write_sealed(
@@ -770,7 +874,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("mchid", &exchange.credentials.mchid)
             .field("merchant_serial", &exchange.credentials.serial)
-            .field("merchant_key", &"<redacted>")
+            .field("merchant_key", &format_args!("<{} signer, redacted>", exchange.credentials.signer.scheme()))
             .field("wechatpay_keys", &inner.keys)
             .field("apiv3_key", &inner.certificates.as_ref().map(|_| "<redacted>"))
             .field("base_url", &exchange.base_url.as_str())

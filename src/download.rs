@@ -2,7 +2,9 @@
 //! short-lived `download_url` and the file's digest (`hash_type`, `hash_value`). The download is
 //! signed like any request (its path and query), its answer is a byte stream WeChat Pay does not
 //! sign, so the digest is what proves the file intact: it is computed while the bytes stream in
-//! and a mismatch is an [`Error::Digest`].
+//! and a mismatch is an [`Error::Digest`]. The digest is `SHA1`, `SHA256` or `SM3`
+//! ([`DigestAlgorithm`]); any other is refused before the download starts
+//! ([`Error::UnsupportedDigest`], naming it).
 //!
 //! A download goes only to an allowed origin ([`ClientBuilder::bill_download_origins`], by default
 //! WeChat Pay's own https hosts) and never follows a redirect: the request carries the merchant's
@@ -17,6 +19,28 @@
 //! the bill itself; a compressed file that is cut short or corrupt is an [`Error::Gzip`]. (A CSV
 //! bill never starts with those bytes: they are not text.)
 //!
+//! # Encrypted bills
+//! Some bill APIs (`/v3/bill/sub-merchant-fundflowbill`, the e-commerce and Pay Score fund-flow
+//! bills) encrypt the file: their answer adds `encrypt_key` (the file key, encrypted for the
+//! merchant: RSA-OAEP, or SM2 for a national-cryptography merchant) and `nonce`, and the request
+//! named the algorithm (`AEAD_AES_256_GCM`, or `SM4_GCM`). A [`BillFile`] with a
+//! [`BillEncryption`] is downloaded as any other, and:
+//! 1. `encrypt_key` is opened with the merchant key (through the client's
+//!    [`Decrypter`](crate::signer::Decrypter)) before the download starts; the opened bytes are
+//!    the file key (32 bytes for AES-256-GCM, 16 for SM4-GCM);
+//! 2. the file (ciphertext followed by the 16-byte GCM tag, nonce the `nonce` string's bytes, no
+//!    associated data) is decrypted as it streams, the last 16 bytes held back;
+//! 3. the plaintext is decompressed when it is gzip (WeChat Pay encrypts the compressed file:
+//!    decrypt first, then decompress);
+//! 4. `hash_value` is checked against **the bill itself**: the decrypted bytes, decompressed when
+//!    they were gzip, exactly as for a plain gzip bill.
+//!
+//! Decrypted bytes are handed on before the tag and the digest can be checked (that is what keeps
+//! memory flat): they are provisional until the stream ends. [`BillStream`] ends with the error
+//! ([`Error::BillDecrypt`] for a tag that does not match or a file cut short of its tag,
+//! [`Error::Digest`], [`Error::Gzip`]); [`Client::download_bill_to`] returns it, and what it wrote
+//! must then be discarded; [`Client::download_bill`] returns nothing but the error.
+//!
 //! [`ClientBuilder::bill_download_origins`]: crate::ClientBuilder::bill_download_origins
 //! [`ClientBuilder::read_timeout`]: crate::ClientBuilder::read_timeout
 //! [`ClientBuilder::max_body_size`]: crate::ClientBuilder::max_body_size
@@ -25,17 +49,18 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest;
 use bytes::Bytes;
 use futures_util::Stream;
 use http::StatusCode;
 use reqwest::Url;
 use tokio::io::AsyncWrite;
 use tracing::Instrument as _;
-use wechatpay_generated::runtime::ResponseKind;
+use wechatpay_generated::runtime::{Encrypted, ResponseKind};
 
+use crate::digest::{DigestAlgorithm, Hasher};
 use crate::error::Error;
 use crate::exchange::{next_chunk, request_span, Fetched, Prepared, Read, Target};
+use crate::gcm_stream::{Cipher, GcmError, GcmStream};
 use crate::Client;
 
 /// Where a bill file is and what its digest must be: the answer of a bill API.
@@ -43,24 +68,85 @@ use crate::Client;
 pub struct BillFile {
     /// The absolute download address.
     pub download_url: String,
-    /// The digest algorithm, `SHA1` (`SHA256` is accepted too).
+    /// The digest algorithm: `SHA1`, `SHA256` or `SM3`.
     pub hash_type: String,
-    /// The expected digest, hex.
+    /// The expected digest of the bill (decrypted and decompressed), hex.
     pub hash_value: String,
+    /// How the file is encrypted, for the bill APIs that encrypt it (`None`: a plain file).
+    pub encryption: Option<BillEncryption>,
+}
+
+/// How an encrypted bill file is sealed: the file key as WeChat Pay encrypted it for the
+/// merchant, the nonce, and the algorithm the request named (see [the module](self)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillEncryption {
+    /// `AEAD_AES_256_GCM` or `SM4_GCM`, as the bill request's `algorithm` said.
+    pub algorithm: String,
+    /// The file key, encrypted with the merchant's public key (the answer's `encrypt_key`).
+    pub encrypt_key: Encrypted,
+    /// The GCM nonce (the answer's `nonce`, 12 characters).
+    pub nonce: String,
+}
+
+impl BillEncryption {
+    /// The three values: the request's algorithm, the answer's `encrypt_key` and `nonce`.
+    pub fn new(algorithm: impl Into<String>, encrypt_key: impl Into<Encrypted>, nonce: impl Into<String>) -> Self {
+        BillEncryption { algorithm: algorithm.into(), encrypt_key: encrypt_key.into(), nonce: nonce.into() }
+    }
+
+    fn cipher(&self) -> Result<Cipher, BillDecryptError> {
+        match self.algorithm.trim().to_ascii_uppercase().as_str() {
+            "AEAD_AES_256_GCM" | "AES_256_GCM" => Ok(Cipher::Aes256),
+            "SM4_GCM" | "AEAD_SM4_GCM" => Ok(Cipher::Sm4),
+            _ => Err(BillDecryptError::UnsupportedAlgorithm(self.algorithm.clone())),
+        }
+    }
+}
+
+/// Why an encrypted bill file does not open. Holds lengths and names, never key material.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BillDecryptError {
+    /// The algorithm is neither `AEAD_AES_256_GCM` nor `SM4_GCM`: refused before the download.
+    #[error("unsupported bill encryption algorithm {0:?} (supported: AEAD_AES_256_GCM, SM4_GCM)")]
+    UnsupportedAlgorithm(String),
+    /// The opened `encrypt_key` is not a key of the algorithm's length.
+    #[error("the opened encrypt_key is {actual} bytes, {algorithm} takes {expected}")]
+    KeyLength {
+        /// The algorithm.
+        algorithm: String,
+        /// Its key length.
+        expected: usize,
+        /// The opened key's length.
+        actual: usize,
+    },
+    /// The nonce is not 12 bytes.
+    #[error("the bill's nonce is {0} bytes, GCM takes 12")]
+    NonceLength(usize),
+    /// The file ended before its 16-byte tag: cut short. Discard what was received.
+    #[error("the encrypted bill ends before its 16-byte tag (cut short)")]
+    Truncated,
+    /// The tag does not match: the file was altered or cut short, or the key is not its key.
+    /// Discard what was received.
+    #[error("the encrypted bill's tag does not match (altered, cut short, or another key)")]
+    Tag,
 }
 
 impl BillFile {
     /// A bill file from the three values a bill API returns.
-    pub fn new(
-        download_url: impl Into<String>,
-        hash_type: impl Into<String>,
-        hash_value: impl Into<String>,
-    ) -> Self {
+    pub fn new(download_url: impl Into<String>, hash_type: impl Into<String>, hash_value: impl Into<String>) -> Self {
         BillFile {
             download_url: download_url.into(),
             hash_type: hash_type.into(),
             hash_value: hash_value.into(),
+            encryption: None,
         }
+    }
+
+    /// The same file, encrypted as `encryption` says.
+    pub fn encrypted(mut self, encryption: BillEncryption) -> Self {
+        self.encryption = Some(encryption);
+        self
     }
 }
 
@@ -102,38 +188,99 @@ impl From<crate::Reply<BillResponse>> for BillFile {
     }
 }
 
+#[cfg(feature = "bill")]
+use wechatpay_generated::v3::bill::sub_merchant_fundflowbill::get as sub_merchant_fundflowbill;
+
+#[cfg(feature = "bill")]
+impl BillFile {
+    /// The files of an encrypted sub-merchant fund-flow bill: the answer's `download_bill_list`,
+    /// each encrypted with the algorithm the request named.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::v3::bill::sub_merchant_fundflowbill::get::{Algorithm, Request};
+    /// use wechatpay::BillFile;
+    /// let request = Request::builder().sub_mchid("1900000109").bill_date("2024-03-01")
+    ///     .algorithm(Algorithm::AeadAes256Gcm).account_type("BASIC").build()?;
+    /// let answer = client.send(request.clone()).await?;
+    /// for file in BillFile::sub_merchant_fundflow(&request, &answer) {
+    ///     let bill = client.download_bill(file).await?; // decrypted, checked
+    /// #   let _ = bill;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn sub_merchant_fundflow(
+        request: &sub_merchant_fundflowbill::Request,
+        answer: &sub_merchant_fundflowbill::Response,
+    ) -> Vec<BillFile> {
+        let algorithm = request.algorithm.as_str();
+        answer
+            .download_bill_list
+            .iter()
+            .flatten()
+            .map(|item| {
+                BillFile::new(&item.download_url, &item.hash_type, &item.hash_value).encrypted(BillEncryption::new(
+                    algorithm,
+                    item.encrypt_key.clone(),
+                    &item.nonce,
+                ))
+            })
+            .collect()
+    }
+}
+
 /// A digest being computed over a download.
 pub(crate) struct Digest {
-    context: digest::Context,
+    hasher: Hasher,
     expected: String,
 }
 
 impl Digest {
     pub(crate) fn new(bill: &BillFile) -> Result<Self, Error> {
-        let algorithm = match bill.hash_type.to_ascii_uppercase().as_str() {
-            "SHA1" | "SHA-1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-            "SHA256" | "SHA-256" => &digest::SHA256,
-            _ => return Err(Error::UnsupportedDigest(bill.hash_type.clone())),
-        };
-        Ok(Digest {
-            context: digest::Context::new(algorithm),
-            expected: bill.hash_value.trim().to_ascii_lowercase(),
-        })
+        let algorithm = DigestAlgorithm::from_name(&bill.hash_type)
+            .ok_or_else(|| Error::UnsupportedDigest(bill.hash_type.clone()))?;
+        Ok(Digest { hasher: Hasher::new(algorithm), expected: bill.hash_value.trim().to_ascii_lowercase() })
     }
 
     pub(crate) fn update(&mut self, chunk: &[u8]) {
-        self.context.update(chunk);
+        self.hasher.update(chunk);
     }
 
     pub(crate) fn finish(self) -> Result<(), Error> {
-        let actual: String =
-            self.context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+        let actual = self.hasher.finish_hex();
         if actual == self.expected {
             Ok(())
         } else {
             Err(Error::Digest { expected: self.expected, actual })
         }
     }
+}
+
+impl From<GcmError> for BillDecryptError {
+    fn from(error: GcmError) -> Self {
+        match error {
+            GcmError::Truncated => BillDecryptError::Truncated,
+            GcmError::Tag => BillDecryptError::Tag,
+            GcmError::NonceLength(length) => BillDecryptError::NonceLength(length),
+            // Checked with the algorithm's name before a stream is made.
+            GcmError::KeyLength(actual) => {
+                BillDecryptError::KeyLength { algorithm: String::new(), expected: 0, actual }
+            }
+        }
+    }
+}
+
+/// The decryption of an encrypted bill: `encryption` with the opened file `key`.
+pub(crate) fn decryption(encryption: &BillEncryption, key: &[u8]) -> Result<GcmStream, BillDecryptError> {
+    let cipher = encryption.cipher()?;
+    if key.len() != cipher.key_len() {
+        return Err(BillDecryptError::KeyLength {
+            algorithm: encryption.algorithm.clone(),
+            expected: cipher.key_len(),
+            actual: key.len(),
+        });
+    }
+    Ok(GcmStream::new(cipher, key, encryption.nonce.as_bytes(), b"")?)
 }
 
 /// The chunks of a bill file as they arrive (decompressed when it came gzip-compressed); the last
@@ -167,7 +314,9 @@ impl BillStream {
                 Ok(Some(chunk)) => self.bill.feed(chunk),
                 Ok(None) => {
                     self.response = None;
-                    self.bill.end();
+                    if let Err(error) = self.bill.end() {
+                        return Some(Err(error));
+                    }
                 }
                 Err(failure) => {
                     self.response = None;
@@ -194,10 +343,12 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// yields at most about 4 MiB however the file was made.
 const GZIP_STEP: usize = 4 * 1024;
 
-/// The bytes of a download as they arrive, turned into the bill: passed through, or decompressed
-/// when the file is gzip; the digest is computed over the bill.
+/// The bytes of a download as they arrive, turned into the bill: decrypted when the file is
+/// encrypted, then passed through, or decompressed when gzip; the digest is computed over the bill.
 pub(crate) struct BillBytes {
-    /// Received and not yet handed on.
+    /// The decryption of an encrypted file (`None` once finished, or for a plain file).
+    decryption: Option<GcmStream>,
+    /// Received (and decrypted) and not yet handed on.
     pending: Bytes,
     form: Form,
     /// All bytes have arrived.
@@ -217,11 +368,20 @@ enum Form {
 
 impl BillBytes {
     pub(crate) fn new(digest: Digest) -> Self {
-        BillBytes { pending: Bytes::new(), form: Form::Undecided, ended: false, digest: Some(digest) }
+        BillBytes { decryption: None, pending: Bytes::new(), form: Form::Undecided, ended: false, digest: Some(digest) }
+    }
+
+    /// The same for an encrypted file, decrypted by `decryption`.
+    pub(crate) fn decrypting(digest: Digest, decryption: GcmStream) -> Self {
+        BillBytes { decryption: Some(decryption), ..BillBytes::new(digest) }
     }
 
     /// Takes the next chunk received.
     pub(crate) fn feed(&mut self, chunk: Bytes) {
+        let chunk = match &mut self.decryption {
+            Some(decryption) => Bytes::from(decryption.update(&chunk)),
+            None => chunk,
+        };
         if self.pending.is_empty() {
             self.pending = chunk;
         } else {
@@ -233,13 +393,22 @@ impl BillBytes {
         }
     }
 
-    /// All bytes have arrived.
-    pub(crate) fn end(&mut self) {
+    /// All bytes have arrived: an encrypted file's tag is checked now (before anything more of
+    /// it is handed on, and before its digest).
+    pub(crate) fn end(&mut self) -> Result<(), Error> {
         self.ended = true;
+        match self.decryption.take() {
+            Some(decryption) => decryption.finish().map_err(|error| {
+                self.abandon();
+                Error::BillDecrypt(error.into())
+            }),
+            None => Ok(()),
+        }
     }
 
     /// After a failed download: no digest error follows the failure.
     pub(crate) fn abandon(&mut self) {
+        self.decryption = None;
         self.digest = None;
         self.pending = Bytes::new();
         self.form = Form::Done;
@@ -305,7 +474,11 @@ impl BillBytes {
                 Ok(Some(piece)) => pieces.push(piece),
                 Ok(None) => match chunks.next() {
                     Some(chunk) => self.feed(Bytes::copy_from_slice(chunk)),
-                    None if !self.ended => self.end(),
+                    None if !self.ended => {
+                        if let Err(error) = self.end() {
+                            return (pieces, Err(error));
+                        }
+                    }
                     None => return (pieces, self.check()),
                 },
                 Err(error) => return (pieces, Err(error)),
@@ -354,9 +527,10 @@ impl Client {
         Ok(file)
     }
 
-    /// Downloads a bill file into `writer` as it arrives (decompressed when it came
-    /// gzip-compressed) and checks its digest at the end; returns the number of bytes written. On [`Error::Digest`] the writer has received a file
-    /// that must be discarded.
+    /// Downloads a bill file into `writer` as it arrives (decrypted when encrypted, decompressed
+    /// when it came gzip-compressed) and checks its tag and digest at the end; returns the number
+    /// of bytes written. On any error ([`Error::Digest`], [`Error::BillDecrypt`], [`Error::Gzip`],
+    /// a download cut short) the writer has received a file that must be discarded.
     pub async fn download_bill_to<W>(&self, bill: impl Into<BillFile>, writer: &mut W) -> Result<u64, Error>
     where
         W: AsyncWrite + Unpin + ?Sized,
@@ -377,13 +551,24 @@ impl Client {
     pub async fn download_bill_stream(&self, bill: impl Into<BillFile>) -> Result<BillStream, Error> {
         let bill = bill.into();
         let digest = Digest::new(&bill)?;
-        let url = Url::parse(&bill.download_url).map_err(|error| {
-            Error::InvalidRequest(format!("download_url {:?}: {error}", bill.download_url))
-        })?;
+        if let Some(encryption) = &bill.encryption {
+            encryption.cipher()?;
+        }
+        let url = Url::parse(&bill.download_url)
+            .map_err(|error| Error::InvalidRequest(format!("download_url {:?}: {error}", bill.download_url)))?;
         let origin = url.origin().ascii_serialization();
         if !matches!(url.scheme(), "http" | "https") || !self.inner().bill_download_origins.contains(&origin) {
             return Err(Error::DownloadOrigin { origin });
         }
+        // The file key is opened before anything is sent: a key that does not open (or a bill
+        // whose algorithm is unknown) costs no download.
+        let bytes = match &bill.encryption {
+            Some(encryption) => {
+                let key = self.decrypter().decrypt(encryption.encrypt_key.ciphertext()).await?;
+                BillBytes::decrypting(digest, decryption(encryption, &key)?)
+            }
+            None => BillBytes::new(digest),
+        };
         let prepared = Prepared::get(DOWNLOAD_PATH, ResponseKind::Stream, Target::Absolute(url));
         let span = request_span("GET", DOWNLOAD_PATH);
         let started = Instant::now();
@@ -399,7 +584,7 @@ impl Client {
         let (response, request_id) = result?;
         Ok(BillStream {
             response: Some(response),
-            bill: BillBytes::new(digest),
+            bill: bytes,
             read_timeout: self.inner().exchange.limits.read_timeout,
             request_id,
         })
@@ -424,7 +609,7 @@ mod tests {
     use super::*;
 
     fn sha1_hex(bytes: &[u8]) -> String {
-        digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        DigestAlgorithm::Sha1.hex(bytes)
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -481,5 +666,82 @@ mod tests {
         let largest = pieces.iter().map(Bytes::len).max().unwrap();
         assert!(largest <= GZIP_STEP * 1100, "{largest} bytes from one step");
         assert!(pieces.len() >= 4, "{} pieces", pieces.len());
+    }
+
+    fn encrypted(
+        cipher: Cipher,
+        algorithm: &str,
+        key: &[u8],
+        file: &[u8],
+        size: usize,
+        bill: &[u8],
+        hash_type: &str,
+    ) -> (Vec<Bytes>, Result<(), Error>) {
+        let nonce = "43HmZ1bEQ7nT";
+        let sealed = crate::gcm_stream::seal(cipher, key, nonce.as_bytes(), b"", file).unwrap();
+        let digest =
+            Digest::new(&BillFile::new("", hash_type, DigestAlgorithm::from_name(hash_type).unwrap().hex(bill)))
+                .unwrap();
+        let encryption = BillEncryption::new(algorithm, Encrypted::new(""), nonce);
+        BillBytes::decrypting(digest, decryption(&encryption, key).unwrap()).read(&sealed, size)
+    }
+
+    #[test]
+    fn encrypted_files_are_decrypted_then_decompressed_then_checked_against_the_bill() {
+        let bill: Vec<u8> = (0..5_000).flat_map(|i| format!("`2024-03-01,`{i},`1.00\r\n").into_bytes()).collect();
+        let compressed = gzip(&bill);
+        for (cipher, algorithm, key) in
+            [(Cipher::Aes256, "AEAD_AES_256_GCM", &[3u8; 32][..]), (Cipher::Sm4, "SM4_GCM", &[5u8; 16][..])]
+        {
+            for file in [&bill, &compressed] {
+                for size in [1, 15, 16, 17, 4096, usize::MAX] {
+                    for hash_type in ["SHA1", "SM3"] {
+                        let (pieces, check) = encrypted(cipher, algorithm, key, file, size, &bill, hash_type);
+                        assert!(check.is_ok(), "{algorithm} {size} {hash_type}: {check:?}");
+                        assert!(pieces.concat() == bill, "{algorithm}, chunks of {size}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tampered_or_truncated_encrypted_file_is_a_typed_error_before_its_digest() {
+        let bill = b"`2024-03-01,`1,`1.00\r\n".repeat(50);
+        let key = [9u8; 32];
+        let nonce = "43HmZ1bEQ7nT";
+        let sealed = crate::gcm_stream::seal(Cipher::Aes256, &key, nonce.as_bytes(), b"", &bill).unwrap();
+        let encryption = BillEncryption::new("AEAD_AES_256_GCM", Encrypted::new(""), nonce);
+        let run = |file: &[u8]| {
+            let digest = Digest::new(&BillFile::new("", "SHA1", sha1_hex(&bill))).unwrap();
+            BillBytes::decrypting(digest, decryption(&encryption, &key).unwrap()).read(file, 100).1
+        };
+        assert!(run(&sealed).is_ok());
+        let mut tampered = sealed.clone();
+        tampered[7] ^= 0x20;
+        assert!(matches!(run(&tampered), Err(Error::BillDecrypt(BillDecryptError::Tag))), "a flipped bit");
+        assert!(
+            matches!(run(&sealed[..sealed.len() - 1]), Err(Error::BillDecrypt(BillDecryptError::Tag))),
+            "one byte short"
+        );
+        assert!(
+            matches!(run(&sealed[..9]), Err(Error::BillDecrypt(BillDecryptError::Truncated))),
+            "shorter than a tag"
+        );
+        assert!(matches!(
+            decryption(&encryption, &key[..16]),
+            Err(BillDecryptError::KeyLength { expected: 32, actual: 16, .. })
+        ));
+        let unknown = BillEncryption::new("AEAD_CHACHA20", Encrypted::new(""), nonce);
+        assert!(
+            matches!(decryption(&unknown, &key), Err(BillDecryptError::UnsupportedAlgorithm(name)) if name == "AEAD_CHACHA20")
+        );
+    }
+
+    #[test]
+    fn an_unknown_digest_algorithm_is_refused_by_name() {
+        let error = Digest::new(&BillFile::new("", "MD5", "00")).err().unwrap();
+        assert!(matches!(&error, Error::UnsupportedDigest(name) if name == "MD5"));
+        assert!(error.to_string().contains("\"MD5\""), "{error}");
     }
 }

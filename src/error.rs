@@ -200,9 +200,19 @@ pub enum Error {
     /// A bill file does not read as WeChat Pay's bill layout ([`crate::bill::BillParser`]).
     #[error(transparent)]
     Bill(#[from] crate::bill::BillError),
-    /// The bill API announced a digest algorithm this client does not compute.
-    #[error("unsupported digest algorithm {0:?}")]
+    /// The bill API announced a digest algorithm this client does not compute (it computes
+    /// `SHA1`, `SHA256` and `SM3`): refused before the download started.
+    #[error("unsupported digest algorithm {0:?} (supported: SHA1, SHA256, SM3)")]
     UnsupportedDigest(String),
+    /// An encrypted bill file does not open: an unknown algorithm or a key of the wrong length
+    /// (before the download), or, at its end, a tag that does not match or a file cut short of its
+    /// tag. Discard what was received.
+    #[error(transparent)]
+    BillDecrypt(#[from] crate::download::BillDecryptError),
+    /// The merchant's [`Signer`](crate::signer::Signer) or [`Decrypter`](crate::signer::Decrypter)
+    /// failed (a key held outside the process that did not answer): nothing was sent.
+    #[error("the merchant key failed: {0}")]
+    Signer(#[source] crate::signer::SignerError),
     /// The request has sensitive fields to encrypt but no WeChat Pay key is available: configure
     /// a WeChat Pay public key, platform certificates, or the APIv3 key to download them.
     #[error("no WeChat Pay key to encrypt sensitive fields with{}", serial_suffix(.serial))]
@@ -240,6 +250,17 @@ pub enum Error {
     /// Writing a download to its destination failed.
     #[error("writing the download: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A signer's or decrypter's failure: the in-process [`MerchantKey`](crate::MerchantKey)'s
+    /// stays the [`Error::Crypto`] it is.
+    pub(crate) fn from_signer(error: crate::signer::SignerError) -> Self {
+        match error.into_crypto() {
+            Ok(crypto) => Error::Crypto(crypto),
+            Err(other) => Error::Signer(other),
+        }
+    }
 }
 
 fn request_id_suffix(request_id: &Option<String>) -> String {

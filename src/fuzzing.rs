@@ -13,6 +13,14 @@
 //! - [`response`]: a mode byte (`S` or other, as above), a status byte (an index into
 //!   [`STATUSES`]), then header lines and body as above; decoded as a transaction query answer.
 //! - [`bill`]: a chunk-size byte, then a bill file.
+//! - [`encrypted_bill`]: a cipher byte (even: AES-256-GCM, odd: SM4-GCM), a chunk-size byte, a
+//!   tamper byte, then a bill. The harness seals the bill itself (gzip'ed first when the cipher
+//!   byte's bit 1 is set), which must come back as itself whatever the chunks, and then flips the
+//!   byte the tamper byte points at (or cuts the file there), which must be refused; the input
+//!   taken as ciphertext of an unknown key must be refused too.
+//! - [`guomi`] (feature `guomi`): a mode byte, then bytes taken as an SM2 signature (DER) of a
+//!   fixed message, an SM2 ciphertext for the merchant key, and an `AEAD_SM4_GCM` resource; the
+//!   harness's own signature, ciphertext and seal of the same bytes must open.
 
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -222,6 +230,94 @@ pub fn bill(data: &[u8]) {
     assert_eq!(unpacked.ok().as_deref(), Some(file), "a gzip file comes back as the bill inside");
 }
 
+/// The encrypted-bill opener: see the [module documentation](self).
+pub fn encrypted_bill(data: &[u8]) {
+    use crate::download::{decryption, BillEncryption};
+    use crate::gcm_stream::{seal, Cipher};
+    let [mode, size, tamper, bill @ ..] = data else { return };
+    let (cipher, algorithm, key) = if mode % 2 == 0 {
+        (Cipher::Aes256, "AEAD_AES_256_GCM", &b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"[..])
+    } else {
+        (Cipher::Sm4, "SM4_GCM", &b"a7cde1ZJB1kG2e7V"[..])
+    };
+    let nonce = "43HmZ1bEQ7nT";
+    let encryption = BillEncryption::new(algorithm, "", nonce);
+    let chunk = usize::from(*size) % 64 + 1;
+    let digest_of = |bill: &[u8]| crate::digest::DigestAlgorithm::Sm3.hex(bill);
+    let open = |file: &[u8], chunk: usize| -> Result<Vec<u8>, Error> {
+        let digest = Digest::new(&BillFile::new("https://api.mch.weixin.qq.com/", "SM3", digest_of(bill)))?;
+        let stream = decryption(&encryption, key).expect("a valid key and nonce");
+        let (pieces, outcome) = BillBytes::decrypting(digest, stream).read(file, chunk);
+        outcome.map(|()| pieces.concat())
+    };
+    let plain = if mode & 2 != 0 {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, bill).expect("in memory");
+        encoder.finish().expect("in memory")
+    } else {
+        bill.to_vec()
+    };
+    let sealed = seal(cipher, key, nonce.as_bytes(), b"", &plain).expect("a valid key and nonce");
+    let gzip_looking = mode & 2 == 0 && bill.starts_with(&[0x1f, 0x8b]);
+    if !gzip_looking {
+        assert_eq!(open(&sealed, chunk).ok().as_deref(), Some(bill), "a sealed bill comes back as itself");
+        assert_eq!(open(&sealed, sealed.len()).ok().as_deref(), Some(bill), "whatever the chunks");
+    }
+    let at = usize::from(*tamper) % sealed.len();
+    let mut flipped = sealed.clone();
+    flipped[at] ^= 0x01;
+    assert!(open(&flipped, chunk).is_err(), "a flipped byte at {at} was accepted");
+    assert!(open(&sealed[..at], chunk).is_err(), "a file cut at {at} was accepted");
+    // The input itself taken as a sealed file: refused, unless it is one (then sealing what it
+    // opened to gives it back).
+    match open(bill, chunk) {
+        Ok(opened) => {
+            assert_eq!(seal(cipher, key, nonce.as_bytes(), b"", &opened).ok().as_deref(), Some(bill), "a forgery")
+        }
+        Err(error) => {
+            let _ = (error.to_string(), format!("{error:?}"));
+        }
+    }
+}
+
+/// SM2 signatures and ciphertexts and SM4-GCM resources from arbitrary bytes: see the
+/// [module documentation](self).
+#[cfg(feature = "guomi")]
+pub fn guomi(data: &[u8]) {
+    use base64::Engine as _;
+    const MESSAGE: &[u8] = b"1554208460\nnonce\n{}\n";
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let key = guomi_key();
+    let public = key.public_key();
+    // Arbitrary bytes as a signature of a fixed message: refused (a forgery would be a find).
+    assert!(!public.verify(MESSAGE, &base64.encode(rest)), "arbitrary bytes verified as an SM2 signature");
+    let signature = key.sign(rest);
+    assert!(public.verify(rest, &signature), "our own SM2 signature of the input does not verify");
+    // Arbitrary bytes as an SM2 ciphertext: an error, never a panic; ours opens.
+    let _ = key.decrypt(&base64.encode(rest));
+    if let Ok(text) = std::str::from_utf8(rest) {
+        if let Ok(sealed) = public.encrypt(text) {
+            assert_eq!(key.decrypt(&sealed).as_deref(), Ok(text), "our SM2 ciphertext does not open");
+        }
+    }
+    // An AEAD_SM4_GCM resource: arbitrary ciphertext refused, ours opens.
+    let apiv3_key = &fixture().apiv3_key;
+    let nonce = if mode % 2 == 0 { "0123456789ab" } else { "short" };
+    let opened = apiv3_key.open(crate::keys::AEAD_SM4_GCM, nonce, "transaction", &base64.encode(rest));
+    assert!(opened.is_err() || rest.len() >= 16, "a resource shorter than its tag opened");
+    let sealed = apiv3_key.seal(crate::keys::AEAD_SM4_GCM, "0123456789ab", "transaction", rest).expect("seals");
+    assert_eq!(apiv3_key.open(crate::keys::AEAD_SM4_GCM, "0123456789ab", "transaction", &sealed).as_deref(), Ok(rest));
+}
+
+#[cfg(feature = "guomi")]
+fn guomi_key() -> &'static MerchantKey {
+    static KEY: OnceLock<MerchantKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        MerchantKey::from_pem(include_str!("../tests/fixtures/keys/sm2/merchant_key.pem")).expect("the SM2 test key")
+    })
+}
+
 /// Formats a result's error both ways: neither may panic.
 fn shown<T>(result: &Result<T, NotifyError>) {
     if let Err(error) = result {
@@ -275,5 +371,16 @@ mod corpus {
     #[test]
     fn the_bill_parser_survives_its_corpus() {
         replay("bill", super::bill);
+    }
+
+    #[test]
+    fn the_encrypted_bill_opener_survives_its_corpus() {
+        replay("encrypted_bill", super::encrypted_bill);
+    }
+
+    #[cfg(feature = "guomi")]
+    #[test]
+    fn the_guomi_openers_survive_their_corpus() {
+        replay("guomi", super::guomi);
     }
 }

@@ -30,7 +30,7 @@
 //!     .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
 //!     .build()?;
 //! let prepay = client.send(order).await?;
-//! let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+//! let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id).await?; // for wx.requestPayment
 //!
 //! // The notification POSTed to `notify_url`: its headers and raw body, verified then opened.
 //! let notifications = client.notifications()?;
@@ -69,6 +69,7 @@ pub mod apiv2;
 pub mod bill;
 pub mod certificates;
 pub mod client;
+pub mod digest;
 pub mod doctor;
 pub mod download;
 pub mod error;
@@ -79,6 +80,10 @@ mod exchange;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod gcm_stream;
+#[cfg(feature = "guomi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "guomi")))]
+pub mod guomi;
 pub mod keys;
 mod log_limit;
 pub mod merchants;
@@ -91,14 +96,16 @@ pub mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
+pub mod signer;
 pub mod signing;
 pub mod wechatpay_keys;
 
 pub use apiv2::{ApiV2Key, ClientIdentity};
 pub use client::{Client, ClientBuilder};
-pub use download::{BillFile, BillStream};
+pub use download::{BillDecryptError, BillEncryption, BillFile, BillStream};
 pub use error::{Error, KeptBody, Waiting};
 pub use keys::{ApiV3Key, CryptoError, KeyError, MerchantKey, PublicKey};
+pub use signer::{Decrypter, SignatureScheme, Signer, SignerError};
 pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use reply::Reply;

@@ -74,7 +74,7 @@ impl Merchants {
     }
 
     /// Remembers handled notifications of the merchants added from now on in `guard` (e.g. a
-    /// [`RedisReplayGuard`](crate::notify::redis::RedisReplayGuard)), each merchant's ids apart
+    /// `notify::redis::RedisReplayGuard`, feature `redis`), each merchant's ids apart
     /// (`{mchid}/{id}`). Without it, each merchant has an
     /// [`InMemoryReplayGuard`](crate::notify::InMemoryReplayGuard) of its own.
     pub fn replay_guard(mut self, guard: impl ReplayGuard) -> Self {

@@ -5,8 +5,8 @@
 //! 1. the `Wechatpay-*` headers against the raw body bytes ([`WechatpayKeys::verify`]: known key,
 //!    RSA signature, 300 s window, no `WECHATPAY/SIGNTEST/` probe, `Wechatpay-Signature-Type`);
 //! 2. the envelope (`id`, `event_type`, `resource`, …) is parsed as JSON;
-//! 3. `resource.algorithm` must be `AEAD_AES_256_GCM`;
-//! 4. the resource is decrypted with the APIv3 key;
+//! 3. `resource.algorithm` must be `AEAD_AES_256_GCM` (or `AEAD_SM4_GCM`, national cryptography);
+//! 4. the resource is decrypted with the APIv3 key (for SM4, the first 16 bytes of its SM3);
 //! 5. the payload is parsed into the documented type of its event ([`Event`]); an event type the
 //!    documentation does not describe is kept as JSON in [`Event::Unknown`], not an error.
 //!
@@ -24,12 +24,13 @@
 //! `{"code":"FAIL","message":"…"}`. With the `axum` feature, `notify::axum::handler` does it all.
 //!
 //! # `Wechatpay-Signature-Type`
-//! WeChat Pay sends `WECHATPAY2-SHA256-RSA2048`; any other value is rejected
-//! ([`VerifyError::UnsupportedSignatureType`]). A notification **without** the header is accepted
-//! by default and verified as `WECHATPAY2-SHA256-RSA2048`, the only type there is: the header is
-//! not covered by the signature, so requiring it adds no security (anyone can add it) and would
-//! only turn away genuine notifications whose header a proxy dropped. Merchants who prefer to refuse
-//! them call [`Notifications::require_signature_type`].
+//! WeChat Pay sends `WECHATPAY2-SHA256-RSA2048` (`WECHATPAY2-SM2-WITH-SM3` to national-cryptography
+//! merchants); any other value is rejected ([`VerifyError::UnsupportedSignatureType`]), and a type
+//! that is not the scheme of the key the notification names is [`VerifyError::SchemeMismatch`].
+//! A notification **without** the header is accepted by default and verified with the scheme of
+//! the key it names: the header is not covered by the signature, so requiring it adds no security
+//! (anyone can add it) and would only turn away genuine notifications whose header a proxy
+//! dropped. Merchants who prefer to refuse them call [`Notifications::require_signature_type`].
 //!
 //! # Personal data
 //! Decrypted payloads hold personal data (openid, amounts, …). Nothing here logs them: errors keep
@@ -79,8 +80,10 @@ pub use shared::{SharedReplayGuard, Storage, DEFAULT_TIMEOUT};
 /// send them.
 pub(crate) static REJECTED: Budget = Budget::new();
 
-/// The only resource algorithm supported: AES-256-GCM with the APIv3 key.
-pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
+/// The resource algorithm of notifications: AES-256-GCM with the APIv3 key.
+pub const ALGORITHM: &str = crate::keys::AEAD_AES_256_GCM;
+/// The resource algorithm of national-cryptography merchants' notifications: SM4-GCM.
+pub const SM4_ALGORITHM: &str = crate::keys::AEAD_SM4_GCM;
 
 /// How often, at most, the [key refresher](Notifications::key_refresher) is called for one
 /// unknown serial (and a few serials a minute in all): an unknown serial costs nothing to send,
@@ -167,8 +170,8 @@ pub enum NotifyError {
     /// The verified body is not a notification envelope.
     #[error("notification body is not an envelope: {0}")]
     Envelope(#[source] serde_json::Error),
-    /// `resource.algorithm` is not `AEAD_AES_256_GCM`.
-    #[error("unsupported resource algorithm {0:?} (supported: {ALGORITHM})")]
+    /// `resource.algorithm` is neither `AEAD_AES_256_GCM` nor `AEAD_SM4_GCM`.
+    #[error("unsupported resource algorithm {0:?} (supported: {ALGORITHM}, {SM4_ALGORITHM})")]
     UnsupportedAlgorithm(String),
     /// The resource does not decrypt: altered ciphertext or nonce, or not our APIv3 key.
     #[error("cannot decrypt the resource: {0}")]
@@ -452,13 +455,13 @@ impl Notifications {
         let verified = self.verify(headers, body).await.map_err(NotifyError::Verify)?;
         let envelope: Envelope = serde_json::from_slice(body).map_err(NotifyError::Envelope)?;
         let resource = &envelope.resource;
-        if resource.algorithm != ALGORITHM {
-            return Err(NotifyError::UnsupportedAlgorithm(resource.algorithm.clone()));
-        }
         let plaintext = self
             .apiv3_key
-            .decrypt(&resource.nonce, &resource.associated_data, &resource.ciphertext)
-            .map_err(NotifyError::Decrypt)?;
+            .open(&resource.algorithm, &resource.nonce, &resource.associated_data, &resource.ciphertext)
+            .map_err(|error| match error {
+                CryptoError::Algorithm(algorithm) => NotifyError::UnsupportedAlgorithm(algorithm),
+                error => NotifyError::Decrypt(error),
+            })?;
         let payload_error = |error: &DecodeError| NotifyError::Payload {
             event_type: envelope.event_type.clone(),
             source: PayloadError::new(error),
@@ -545,7 +548,8 @@ impl Notifications {
         if self.require_signature_type && !headers.contains_key("Wechatpay-Signature-Type") {
             return Err(VerifyError::MissingHeader("Wechatpay-Signature-Type"));
         }
-        // When the header is present, `WechatpayKeys::verify` rejects any type but `SIGNATURE_TYPE`.
+        // When the header is present, `WechatpayKeys::verify` rejects a type that is not the scheme
+        // of the key named.
         match self.keys.verify(headers, body, SystemTime::now()) {
             // Only a serial a refresh could find is worth one: a public-key id (`PUB_KEY_ID_…`) is
             // configured, never downloaded.

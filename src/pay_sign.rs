@@ -2,9 +2,13 @@
 //! `paySign` (`wx.requestPayment`, `WeixinJSBridge.invoke('getBrandWCPayRequest', …)`) and the
 //! APP SDK's `sign` (`PayReq`).
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
 use crate::keys::{nonce, MerchantKey};
+use crate::signer::SignatureScheme;
 use crate::wechatpay_keys::unix;
 
 /// The parameters of a JSAPI or mini-program payment, serialised with the names the front end
@@ -22,7 +26,7 @@ pub struct JsapiPayParams {
     pub nonce_str: String,
     /// `prepay_id=…`.
     pub package: String,
-    /// Always `RSA`.
+    /// `RSA` (`SM2` for a national-cryptography merchant's SM2 key).
     #[serde(rename = "signType")]
     pub sign_type: String,
     /// Base64 RSA-SHA256 signature of `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant key.
@@ -49,13 +53,26 @@ pub struct AppPayParams {
     pub sign: String,
 }
 
-fn sign_lines(key: &MerchantKey, lines: &[&str]) -> String {
+/// The lines, each ending with `\n`: the signed message.
+fn lines_message(lines: &[&str]) -> String {
     let mut message = String::with_capacity(lines.iter().map(|line| line.len() + 1).sum());
     for line in lines {
         message.push_str(line);
         message.push('\n');
     }
-    key.sign(message.as_bytes())
+    message
+}
+
+fn sign_lines(key: &MerchantKey, lines: &[&str]) -> String {
+    key.sign(lines_message(lines).as_bytes())
+}
+
+/// `signType` of a scheme.
+fn sign_type(scheme: SignatureScheme) -> &'static str {
+    match scheme {
+        SignatureScheme::Rsa => "RSA",
+        SignatureScheme::Sm2 => "SM2",
+    }
 }
 
 /// JSAPI / mini-program parameters signed with `key` at `timestamp` with `nonce_str`.
@@ -74,7 +91,7 @@ pub fn jsapi_pay_params(
         time_stamp,
         nonce_str: nonce_str.to_owned(),
         package,
-        sign_type: "RSA".to_owned(),
+        sign_type: sign_type(key.scheme()).to_owned(),
         pay_sign,
     }
 }
@@ -102,28 +119,55 @@ pub fn app_pay_params(
 }
 
 impl crate::Client {
-    /// The parameters for `wx.requestPayment` / `getBrandWCPayRequest`, signed now with a fresh nonce.
-    pub fn jsapi_pay_params(&self, app_id: &str, prepay_id: &str) -> JsapiPayParams {
-        jsapi_pay_params(self.merchant_key(), app_id, prepay_id, unix(std::time::SystemTime::now()), &nonce())
+    /// The lines signed by the client's [`Signer`](crate::signer::Signer), Base64.
+    async fn sign_lines(&self, lines: &[&str]) -> Result<String, Error> {
+        let signature = self.signer().sign(lines_message(lines).as_bytes()).await.map_err(Error::from_signer)?;
+        Ok(BASE64.encode(signature))
+    }
+
+    /// The parameters for `wx.requestPayment` / `getBrandWCPayRequest`, signed now with a fresh
+    /// nonce by the client's signer (async: the key may live in a KMS).
+    pub async fn jsapi_pay_params(&self, app_id: &str, prepay_id: &str) -> Result<JsapiPayParams, Error> {
+        let time_stamp = unix(std::time::SystemTime::now()).to_string();
+        let nonce_str = nonce();
+        let package = format!("prepay_id={prepay_id}");
+        let pay_sign = self.sign_lines(&[app_id, &time_stamp, &nonce_str, &package]).await?;
+        Ok(JsapiPayParams {
+            app_id: app_id.to_owned(),
+            time_stamp,
+            nonce_str,
+            package,
+            sign_type: sign_type(self.signer().scheme()).to_owned(),
+            pay_sign,
+        })
     }
 
     /// The parameters for the APP SDK's `PayReq`, with this client's merchant id as `partnerid`,
     /// signed now with a fresh nonce.
-    pub fn app_pay_params(&self, appid: &str, prepay_id: &str) -> AppPayParams {
-        self.app_pay_params_for(appid, self.mchid(), prepay_id)
+    pub async fn app_pay_params(&self, appid: &str, prepay_id: &str) -> Result<AppPayParams, Error> {
+        self.app_pay_params_for(appid, self.mchid(), prepay_id).await
     }
 
     /// Like [`Client::app_pay_params`](crate::Client::app_pay_params) with another `partnerid`
     /// (a service provider passes the sub-merchant's id).
-    pub fn app_pay_params_for(&self, appid: &str, partnerid: &str, prepay_id: &str) -> AppPayParams {
-        app_pay_params(
-            self.merchant_key(),
-            appid,
-            partnerid,
-            prepay_id,
-            unix(std::time::SystemTime::now()),
-            &nonce(),
-        )
+    pub async fn app_pay_params_for(
+        &self,
+        appid: &str,
+        partnerid: &str,
+        prepay_id: &str,
+    ) -> Result<AppPayParams, Error> {
+        let timestamp = unix(std::time::SystemTime::now()).to_string();
+        let noncestr = nonce();
+        let sign = self.sign_lines(&[appid, &timestamp, &noncestr, prepay_id]).await?;
+        Ok(AppPayParams {
+            appid: appid.to_owned(),
+            partnerid: partnerid.to_owned(),
+            prepayid: prepay_id.to_owned(),
+            package: "Sign=WXPay".to_owned(),
+            noncestr,
+            timestamp,
+            sign,
+        })
     }
 }
 
@@ -133,11 +177,8 @@ mod tests {
 
     #[test]
     fn front_end_names_and_signatures() {
-        let pem = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/keys/merchant_key.pem"
-        ))
-        .unwrap();
+        let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys/merchant_key.pem"))
+            .unwrap();
         let key = MerchantKey::from_pem(&pem).unwrap();
         let params = jsapi_pay_params(
             &key,

@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [dev-dependencies]
-//! wechatpay-sdk = { version = "0.1", features = ["sandbox"] }
+//! wechatpay-sdk = { version = "0.2", features = ["sandbox"] }
 //! ```
 //!
 //! ```no_run
@@ -26,24 +26,34 @@ use crate::{ApiV2Key, ApiV3Key, Client, ClientBuilder, KeyError, MerchantKey, Pu
 /// from it too), and the key that verifies the sandbox's answers as it signs them now: its WeChat
 /// Pay public key, or, when it signs with a platform certificate ([`Signer::Platform`]), no key at
 /// all, so that the client downloads the certificates from the sandbox's `/v3/certificates` as it
-/// would from WeChat Pay. Anything else (timeouts, retries, a replay guard for notifications) is
+/// would from WeChat Pay. For a sandbox signing with SM2 ([`Signer::Sm2PublicKey`],
+/// [`Signer::Sm2Platform`]: national cryptography, the `guomi` feature), the merchant's key is its
+/// SM2 key. Anything else (timeouts, retries, a replay guard for notifications) is
 /// set on the builder as usual.
 pub fn client_builder(sandbox: &Sandbox) -> Result<ClientBuilder, KeyError> {
     let keys = sandbox.keys();
-    let builder = Client::builder(keys.mchid(), keys.merchant_serial(), MerchantKey::from_pem(keys.merchant_key_pem())?)
+    let signer = sandbox.signer();
+    // A national-cryptography sandbox answers an SM2 merchant (an SM2 key needs the `guomi`
+    // feature: without it, reading the key is the error).
+    let sm2 = matches!(signer, Signer::Sm2PublicKey | Signer::Sm2Platform);
+    let merchant_key = MerchantKey::from_pem(if sm2 { keys.sm2_merchant_key_pem() } else { keys.merchant_key_pem() })?;
+    let builder = Client::builder(keys.mchid(), keys.merchant_serial(), merchant_key)
         .apiv3_key(ApiV3Key::new(keys.apiv3_key())?)
         .apiv2_key(ApiV2Key::new(sandbox.apiv2_key())?)
         // What APIv2's `risk/getpublickey` would hand out: the sandbox opens `pay_bank`'s sealed
-        // members with the private half of its WeChat Pay public key.
+        // members with the private half of its (RSA) WeChat Pay public key.
         .apiv2_rsa_public_key(PublicKey::from_pem(keys.public_key_pem())?)
         .base_url(sandbox.base_url())
         // Bills are downloaded from the sandbox itself (plain http on 127.0.0.1).
         .bill_download_origins([sandbox.base_url()]);
-    Ok(match sandbox.signer() {
+    Ok(match signer {
         Signer::PublicKey => {
             builder.wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
         }
+        Signer::Sm2PublicKey => {
+            builder.wechatpay_public_key(keys.sm2_public_key_id(), PublicKey::from_pem(keys.sm2_public_key_pem())?)
+        }
         // Without a public key the client downloads the certificates.
-        Signer::Platform | Signer::Platform2 => builder,
+        Signer::Platform | Signer::Platform2 | Signer::Sm2Platform => builder,
     })
 }

@@ -14,11 +14,13 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 use crate::keys::{KeyError, PublicKey};
+use crate::signer::SignatureScheme;
 
 /// How far a signed timestamp may be from the local clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
-/// The signature type WeChat Pay uses (sent in `Wechatpay-Signature-Type` on notifications).
+/// The signature type WeChat Pay uses with RSA keys (sent in `Wechatpay-Signature-Type`); with
+/// SM2 keys it is `WECHATPAY2-SM2-WITH-SM3` ([`SignatureScheme`]).
 pub const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
 
 /// A platform certificate: its serial number, public key and validity.
@@ -91,8 +93,20 @@ pub enum VerifyError {
     StaleTimestamp { timestamp: i64, now: i64 },
     #[error("timestamp {0:?} is not a number of seconds")]
     InvalidTimestamp(String),
-    #[error("Wechatpay-Signature is not the Base64 of an RSA signature")]
+    #[error("Wechatpay-Signature is not the Base64 of a signature of its type")]
     MalformedSignature,
+    /// The message says it is signed with one scheme and names a key of the other (or a key not
+    /// held while every key held is of the other): an answer of a national-cryptography (SM2)
+    /// merchant to an RSA client, or the reverse.
+    #[error("the message is signed {signed}, but {serial:?} names no key of that scheme: the keys held are {key} (national cryptography is one switch, the merchant key)")]
+    SchemeMismatch {
+        /// The scheme `Wechatpay-Signature-Type` names.
+        signed: SignatureScheme,
+        /// The scheme of the key `Wechatpay-Serial` names.
+        key: SignatureScheme,
+        /// That key's id or serial.
+        serial: String,
+    },
     /// APIv2: an answer (or notification) whose page says it is signed carries no `sign`.
     #[error("the APIv2 message carries no `sign`")]
     V2Unsigned,
@@ -150,6 +164,8 @@ impl Certificates {
 
 /// The parts of a signed message's headers, checked for everything that needs no key.
 struct Signed<'a> {
+    /// The scheme `Wechatpay-Signature-Type` names, when present.
+    scheme: Option<SignatureScheme>,
     timestamp_text: &'a str,
     timestamp: i64,
     nonce: &'a str,
@@ -173,12 +189,16 @@ impl<'a> Signed<'a> {
         let nonce = header("Wechatpay-Nonce")?;
         let signature = header("Wechatpay-Signature")?;
         let serial = header("Wechatpay-Serial")?;
-        if let Some(kind) = headers.get("Wechatpay-Signature-Type") {
-            let kind = kind.to_str().map_err(|_| VerifyError::InvalidHeader("Wechatpay-Signature-Type"))?;
-            if kind != SIGNATURE_TYPE {
-                return Err(VerifyError::UnsupportedSignatureType(kind.to_owned()));
+        let scheme = match headers.get("Wechatpay-Signature-Type") {
+            Some(kind) => {
+                let kind = kind.to_str().map_err(|_| VerifyError::InvalidHeader("Wechatpay-Signature-Type"))?;
+                Some(
+                    SignatureScheme::from_name(kind)
+                        .ok_or_else(|| VerifyError::UnsupportedSignatureType(kind.to_owned()))?,
+                )
             }
-        }
+            None => None,
+        };
         if signature.starts_with("WECHATPAY/SIGNTEST/") {
             return Err(VerifyError::SignatureProbe);
         }
@@ -187,15 +207,20 @@ impl<'a> Signed<'a> {
         if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS as u64 {
             return Err(VerifyError::StaleTimestamp { timestamp, now });
         }
-        // RSA-2048 to RSA-8192, the sizes the verifying keys accept.
+        // RSA-2048 to RSA-8192, the sizes the verifying keys accept, or an SM2 signature: the DER
+        // of two integers of at most 33 bytes (at most 72 bytes). Whether it is the scheme of the
+        // key named is checked with the key, so that a mismatch is named as one.
         let signature_bytes = BASE64.decode(signature.trim()).map_err(|_| VerifyError::MalformedSignature)?.len();
-        if !(256..=1024).contains(&signature_bytes) {
+        if !(256..=1024).contains(&signature_bytes) && !(8..=72).contains(&signature_bytes) {
             return Err(VerifyError::MalformedSignature);
         }
-        Ok(Signed { timestamp_text, timestamp, nonce, signature, serial })
+        Ok(Signed { scheme, timestamp_text, timestamp, nonce, signature, serial })
     }
 
     fn verify_with(&self, key: &PublicKey, body: &[u8]) -> Result<Verified, VerifyError> {
+        if let Some(signed) = self.scheme.filter(|scheme| *scheme != key.scheme()) {
+            return Err(VerifyError::SchemeMismatch { signed, key: key.scheme(), serial: self.serial.to_owned() });
+        }
         let mut message = Vec::with_capacity(self.timestamp_text.len() + self.nonce.len() + body.len() + 3);
         for part in [self.timestamp_text.as_bytes(), self.nonce.as_bytes(), body] {
             message.extend_from_slice(part);
@@ -299,12 +324,35 @@ impl WechatpayKeys {
     ///
     /// Everything that needs no key is checked first (headers, signature type, `SIGNTEST` probes,
     /// the 300 s window, the signature's shape): [`VerifyError::UnknownSerial`] therefore means
-    /// a message that is otherwise plausible, the only kind worth a key refresh.
+    /// a message that is otherwise plausible, the only kind worth a key refresh. Then the type
+    /// must be the scheme of the key named ([`VerifyError::SchemeMismatch`] names both), and the
+    /// signature must verify with it.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Verified, VerifyError> {
         let now = unix(now);
         let signed = Signed::from_headers(headers, now)?;
-        let key = self.find(signed.serial, now).ok_or_else(|| VerifyError::UnknownSerial(signed.serial.to_owned()))?;
+        let Some(key) = self.find(signed.serial, now) else {
+            // Signed with a scheme none of the keys held has (an SM2 answer to an RSA client, or the
+            // reverse): no refresh will find its key, and the mismatch is what to say.
+            return Err(match (signed.scheme, self.scheme_held(now)) {
+                (Some(scheme), Some(held)) if scheme != held => {
+                    VerifyError::SchemeMismatch { signed: scheme, key: held, serial: signed.serial.to_owned() }
+                }
+                _ => VerifyError::UnknownSerial(signed.serial.to_owned()),
+            });
+        };
         signed.verify_with(&key, body)
+    }
+
+    /// The scheme of every key usable at `now`, when they share one.
+    fn scheme_held(&self, now: i64) -> Option<SignatureScheme> {
+        let certificates = self.certificates();
+        let valid = certificates
+            .all()
+            .filter(|certificate| certificate.is_valid_at(now))
+            .map(|certificate| certificate.key.scheme());
+        let mut schemes = self.inner.public_key.iter().map(|(_, key)| key.scheme()).chain(valid);
+        let first = schemes.next()?;
+        schemes.all(|scheme| scheme == first).then_some(first)
     }
 
     /// Verifies with `certificate` alone (a certificate the message itself carries, sealed with
@@ -403,5 +451,32 @@ mod tests {
         keys.replace_downloaded([certificate("C", 10)]);
         assert!(WechatpayKeys::with_certificates([certificate("C", 10)]).has_usable_key(5));
         assert!(!WechatpayKeys::with_certificates([certificate("C", 10)]).has_usable_key(11));
+    }
+
+    #[test]
+    fn a_message_of_the_other_scheme_names_both() {
+        let signer = MerchantKey::from_pem(PEM).unwrap();
+        let keys = WechatpayKeys::with_public_key("PUB_KEY_ID_1", signer.public_key());
+        let now = SystemTime::now();
+        let mut headers = signed(&signer, &unix(now).to_string(), b"{}");
+        // An SM2 signature is the DER of two integers: 70 to 72 bytes.
+        headers.insert("Wechatpay-Signature", BASE64.encode([0x30u8; 71]).parse().unwrap());
+        headers.insert("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3".parse().unwrap());
+        let error = keys.verify(&headers, b"{}", now).unwrap_err();
+        assert_eq!(
+            error,
+            VerifyError::SchemeMismatch {
+                signed: SignatureScheme::Sm2,
+                key: SignatureScheme::Rsa,
+                serial: "PUB_KEY_ID_1".into()
+            }
+        );
+        let text = error.to_string();
+        assert!(text.contains("WECHATPAY2-SM2-WITH-SM3") && text.contains("WECHATPAY2-SHA256-RSA2048"), "{text}");
+        headers.insert("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-DSA".parse().unwrap());
+        assert_eq!(
+            keys.verify(&headers, b"{}", now),
+            Err(VerifyError::UnsupportedSignatureType("WECHATPAY2-SHA256-DSA".into()))
+        );
     }
 }

@@ -13,8 +13,6 @@ mod peers;
 #[allow(dead_code)] // Shared with the sandbox; this file needs only some of the identifiers.
 mod keys;
 
-
-
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -775,7 +773,180 @@ fn aes_gcm_from_node_decrypts_in_ours() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// APIv2: signatures, XML and the refund notification's AES-ECB, both ways, with the Node peer
+// 6. National cryptography (国密): SM2-with-SM3 signatures, SM3, SM4-GCM
+// ---------------------------------------------------------------------------------------------
+
+/// The Guomi peers: npm `sm-crypto` (`tests/interop/guomi.js`) and PyPI `gmssl` with
+/// `cryptography`'s SM4-GCM (`tests/interop/guomi.py`), installed beside the others.
+#[cfg(feature = "guomi")]
+mod guomi {
+    use std::sync::OnceLock;
+    use std::time::SystemTime;
+
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine as _;
+    use serde_json::json;
+    use sm2::elliptic_curve::sec1::ToSec1Point as _;
+    use sm2::pkcs8::DecodePrivateKey as _;
+    use wechatpay::keys::{ApiV3Key, AEAD_SM4_GCM};
+    use wechatpay::{Client, MerchantKey, PublicKey};
+
+    use super::keys::{self, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL};
+    use super::Peer;
+
+    fn node() -> Option<&'static Peer> {
+        static NODE: OnceLock<Result<Peer, String>> = OnceLock::new();
+        Peer::node_driver(&NODE, "node (sm-crypto)", "tests/interop/guomi.js", "sm-crypto/package.json")
+    }
+
+    fn python() -> Option<&'static Peer> {
+        static PYTHON: OnceLock<Result<Peer, String>> = OnceLock::new();
+        Peer::python_driver(&PYTHON, "python (gmssl)", "tests/interop/guomi.py", "gmssl/sm2.py")
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// A fixture SM2 key pair as the peers take it: the private scalar, and the public point
+    /// `04‖x‖y` (sm-crypto) or `x‖y` (gmssl).
+    fn raw_keys(file: &str) -> (String, String) {
+        let secret = sm2::SecretKey::from_pkcs8_pem(&keys::pem(file)).unwrap();
+        let point = secret.public_key().to_sec1_point(false);
+        (hex(&secret.to_bytes()), hex(point.as_bytes()))
+    }
+
+    /// The message of a request signature, as `Client::prepare` signed it, and the signature.
+    async fn prepared_request() -> (String, String) {
+        let key = MerchantKey::from_pem(&keys::pem("sm2/merchant_key.pem")).unwrap();
+        let client = Client::builder(MERCHANT_ID, MERCHANT_SERIAL, key)
+            .wechatpay_public_key(
+                keys::SM2_PUBLIC_KEY_ID,
+                PublicKey::from_pem(&keys::pem("sm2/wechatpay_pub_key.pem")).unwrap(),
+            )
+            .build()
+            .unwrap();
+        let query = wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request::builder()
+            .transaction_id("4200000985202103031441826014")
+            .mchid(MERCHANT_ID)
+            .build()
+            .unwrap();
+        let prepared = client.prepare(&query).await.unwrap();
+        let authorization = prepared.headers()["authorization"].to_str().unwrap().to_owned();
+        let scheme = "WECHATPAY2-SM2-WITH-SM3 ";
+        assert!(authorization.starts_with(scheme), "{authorization}");
+        let pair = |name: &str| {
+            let start = authorization.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            authorization[start..start + authorization[start..].find('"').unwrap()].to_owned()
+        };
+        let url = prepared.url();
+        let uri = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        (format!("GET\n{uri}\n{}\n{}\n\n", pair("timestamp"), pair("nonce_str")), pair("signature"))
+    }
+
+    fn signatures_verify_both_ways(peer: &Peer, public_key: impl Fn(String) -> String) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (message, signature) = runtime.block_on(prepared_request());
+        let (_, public) = raw_keys("sm2/merchant_key.pem");
+        let verify = |message: &str, signature: &str| {
+            peer.call(json!({ "op": "sm2_verify", "message": message, "signature": signature, "public_key": public_key(public.clone()) }))["valid"].clone()
+        };
+        let der = hex(&BASE64.decode(&signature).unwrap());
+        assert_eq!(verify(&message, &der), json!(true), "{} rejects our client's SM2 request signature", peer.name);
+        assert_eq!(verify(&format!("{message} "), &der), json!(false), "{} accepts it over another message", peer.name);
+
+        // What WeChat Pay's side signs (the peer playing it) verifies in ours.
+        let (wechatpay_private, wechatpay_public) = raw_keys("sm2/wechatpay_pub_key_private.pem");
+        let ours = PublicKey::from_pem(&keys::pem("sm2/wechatpay_pub_key.pem")).unwrap();
+        let body = super::transaction();
+        let timestamp = wechatpay::wechatpay_keys::unix(SystemTime::now());
+        let signed = format!("{timestamp}\nnonce-{timestamp}\n{body}\n");
+        let theirs = peer.call(json!({
+            "op": "sm2_sign", "message": signed, "private_key": wechatpay_private, "public_key": public_key(wechatpay_public),
+        }))["signature"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let theirs = BASE64.encode(
+            (0..theirs.len())
+                .step_by(2)
+                .map(|at| u8::from_str_radix(&theirs[at..at + 2], 16).unwrap())
+                .collect::<Vec<u8>>(),
+        );
+        assert!(ours.verify(signed.as_bytes(), &theirs), "{}'s SM2 signature does not verify in ours", peer.name);
+        assert!(!ours.verify(format!("{signed} ").as_bytes(), &theirs));
+    }
+
+    fn sm3_agrees(peer: &Peer) {
+        for message in ["abc", "", "中文账单,`2024-03-01", &"abcd".repeat(16)] {
+            let theirs = peer.call(json!({ "op": "sm3", "message": message }));
+            assert_eq!(
+                theirs["digest"],
+                json!(wechatpay::digest::sm3_hex(message.as_bytes())),
+                "{}: SM3 of {message:?}",
+                peer.name
+            );
+        }
+    }
+
+    #[test]
+    fn sm2_signatures_verify_both_ways_with_node() {
+        if let Some(peer) = node() {
+            signatures_verify_both_ways(peer, |public| public);
+        }
+    }
+
+    #[test]
+    fn sm2_signatures_verify_both_ways_with_python() {
+        if let Some(peer) = python() {
+            signatures_verify_both_ways(peer, |public| public[2..].to_owned());
+        }
+    }
+
+    #[test]
+    fn sm3_digests_agree_with_node_and_python() {
+        for peer in [node(), python()].into_iter().flatten() {
+            sm3_agrees(peer);
+        }
+    }
+
+    /// A notification resource sealed `AEAD_SM4_GCM` by us opens in the peer (OpenSSL's SM4-GCM
+    /// through `cryptography`, its key derived with gmssl's SM3), and the peer's opens in ours.
+    #[test]
+    fn sm4_gcm_resources_open_both_ways_with_python() {
+        let Some(peer) = python() else { return };
+        let apiv3_key = ApiV3Key::new(APIV3_KEY).unwrap();
+        let sm4_key = hex(&wechatpay::digest::sm3(APIV3_KEY.as_bytes())[..16]);
+        let payload = super::transaction();
+        let sealed = apiv3_key.seal(AEAD_SM4_GCM, "fdasflkja484", "transaction", payload.as_bytes()).unwrap();
+        let opened = peer.call(json!({
+            "op": "sm4_gcm_open", "key": sm4_key, "nonce": "fdasflkja484", "associated_data": "transaction",
+            "sealed": hex(&BASE64.decode(&sealed).unwrap()),
+        }));
+        assert_eq!(opened["plaintext"], json!(hex(payload.as_bytes())), "python opens our SM4-GCM: {opened}");
+        let theirs = peer.call(json!({
+            "op": "sm4_gcm_seal", "key": sm4_key, "nonce": "d215b0511e9c", "associated_data": "certificate",
+            "plaintext": hex(keys::pem("sm2/platform_cert.pem").as_bytes()),
+        }))["sealed"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let theirs = BASE64.encode(
+            (0..theirs.len())
+                .step_by(2)
+                .map(|at| u8::from_str_radix(&theirs[at..at + 2], 16).unwrap())
+                .collect::<Vec<u8>>(),
+        );
+        assert_eq!(
+            apiv3_key.open(AEAD_SM4_GCM, "d215b0511e9c", "certificate", &theirs).unwrap(),
+            keys::pem("sm2/platform_cert.pem").as_bytes()
+        );
+        assert!(apiv3_key.open(AEAD_SM4_GCM, "d215b0511e9c", "transaction", &theirs).is_err(), "another AAD");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. APIv2: signatures, XML and the refund notification's AES-ECB, both ways, with the Node peer
 // ---------------------------------------------------------------------------------------------
 
 const APIV2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";

@@ -104,7 +104,7 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
         .unwrap();
 
     let prepay = client.send(order).await.expect("prepay");
-    let _ = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    let _ = client.jsapi_pay_params(APPID, &prepay.prepay_id).await.expect("signed");
     server.pay("TRACE-1").expect("the user pays");
     client.send(query("TRACE-1")).await.expect("query");
     {

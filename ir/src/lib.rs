@@ -475,6 +475,14 @@ pub enum Filled {
     /// A required top-level `mchid` or `sp_mchid` (query or JSON body; APIv2: `mch_id` or
     /// `mchid` of the XML body, query or form): the client's merchant id.
     Mchid,
+    /// A required member of an upload's `meta` that is the digest of the file: `sha256` (SHA-256),
+    /// or `digest` beside a [`Filled::DigestAlgorithm`] member (its algorithm, SM3); lower-case hex.
+    FileDigest,
+    /// The required algorithm member beside a filled `digest` (`digest_algorithm`, spelt
+    /// `digest_alogrithm` on one page), documented with a single value: that value.
+    DigestAlgorithm,
+    /// A required `filename` member of an upload's `meta`: the file part's name.
+    FileName,
     /// APIv2: `sign` (the signature of the other members) and `nonce_str`, added by the transport.
     Signature,
 }

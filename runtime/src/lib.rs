@@ -9,6 +9,7 @@
 
 mod builder;
 mod decode;
+mod digest;
 mod envelope;
 mod from_json;
 mod operation;
@@ -22,6 +23,7 @@ pub mod xml;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
+pub use digest::file_digest;
 pub use envelope::{Envelope, Resource};
 pub use from_json::{read_strict, FromJson, Reader, Reading};
 pub use to_json::{put, put_optional, ToJson};

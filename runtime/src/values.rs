@@ -234,9 +234,10 @@ impl<T: crate::ToJson> ToParam for UrlEncoded<T> {
     }
 }
 
-/// A value WeChat Pay sent encrypted for the merchant (`data-encrypted` in a response: RSA-OAEP
-/// with the merchant's public key, Base64). It is ciphertext, never plain text: the client's
-/// `decrypt` opens it with the merchant's private key.
+/// A value WeChat Pay sent encrypted for the merchant (`data-encrypted` in a response, a bill's
+/// `encrypt_key`: RSA-OAEP with the merchant's public key, or SM2 for a national-cryptography
+/// merchant; Base64). It is ciphertext, never plain text: the client's `decrypt` opens it with
+/// the merchant's private key.
 #[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Encrypted(String);
@@ -250,6 +251,18 @@ impl Encrypted {
     /// The Base64 ciphertext as received.
     pub fn ciphertext(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<String> for Encrypted {
+    fn from(ciphertext: String) -> Self {
+        Encrypted(ciphertext)
+    }
+}
+
+impl From<&str> for Encrypted {
+    fn from(ciphertext: &str) -> Self {
+        Encrypted(ciphertext.to_owned())
     }
 }
 

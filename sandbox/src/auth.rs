@@ -1,4 +1,5 @@
-//! Checking a request's `Authorization: WECHATPAY2-SHA256-RSA2048 …` header.
+//! Checking a request's `Authorization: WECHATPAY2-SHA256-RSA2048 …` header (or
+//! `WECHATPAY2-SM2-WITH-SM3 …` from a national-cryptography merchant).
 
 use std::collections::HashMap;
 
@@ -10,6 +11,8 @@ pub(crate) const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 pub(crate) const MAX_SKEW_SECS: i64 = 300;
 
 pub(crate) struct Credentials {
+    /// The scheme: `SCHEME`, or `guomi::SCHEME` for an SM2 merchant.
+    pub scheme: &'static str,
     pub mchid: String,
     pub nonce_str: String,
     pub signature: String,
@@ -19,10 +22,15 @@ pub(crate) struct Credentials {
 
 /// Reads the header value; the pairs may come in any order, each once.
 pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
-    let rest = value
-        .strip_prefix(SCHEME)
-        .filter(|rest| rest.starts_with(' '))
-        .ok_or_else(|| format!("Authorization must start with `{SCHEME} `"))?;
+    let (scheme, rest) = [SCHEME, crate::guomi::SCHEME]
+        .into_iter()
+        .find_map(|scheme| Some((scheme, value.strip_prefix(scheme).filter(|rest| rest.starts_with(' '))?)))
+        .ok_or_else(|| {
+            format!(
+                "Authorization must start with `{SCHEME} ` or `{} `",
+                crate::guomi::SCHEME
+            )
+        })?;
     let mut pairs = HashMap::new();
     let mut rest = rest.trim_start();
     while !rest.is_empty() {
@@ -51,6 +59,7 @@ pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
             .ok_or_else(|| format!("Authorization: `{key}` is missing"))
     };
     Ok(Credentials {
+        scheme,
         mchid: take("mchid")?,
         nonce_str: take("nonce_str")?,
         signature: take("signature")?,
@@ -94,5 +103,10 @@ pub(crate) fn check(
     .into_bytes();
     message.extend_from_slice(signed_body);
     message.push(b'\n');
-    crypto::verify_merchant(keys, &message, &credentials.signature).map_err(str::to_owned)
+    let verified = if credentials.scheme == SCHEME {
+        crypto::verify_merchant(keys, &message, &credentials.signature)
+    } else {
+        crate::guomi::verify_merchant(keys, &message, &credentials.signature)
+    };
+    verified.map_err(str::to_owned)
 }

@@ -12,7 +12,7 @@
 //! | `GET /sandbox/deliveries` | every notification sent and each attempt's outcome |
 //! | `POST /sandbox/faults/{fault}` | misbehave: on the next request, `?times=always` on every one, `?path=/v3/…` on every request to that path; `{fault}` is one of [`FAULTS`] (`slow` takes `?millis=`) |
 //! | `DELETE /sandbox/faults` | stop misbehaving |
-//! | `POST /sandbox/signer/{public-key,platform,platform2}` | sign with that key from now on (rotation; a certificate is also listed by `/v3/certificates`) |
+//! | `POST /sandbox/signer/{public-key,platform,platform2,sm2-public-key,sm2-platform}` | sign with that key from now on (rotation; a certificate is also listed by `/v3/certificates`; the `sm2-` ones sign as WeChat Pay does for national-cryptography merchants) |
 //!
 //! Answers are JSON; an unknown order or refund is 404 with `{"code", "message"}`.
 
@@ -272,6 +272,8 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
                 "public-key" => Some(Signer::PublicKey),
                 "platform" => Some(Signer::Platform),
                 "platform2" => Some(Signer::Platform2),
+                "sm2-public-key" => Some(Signer::Sm2PublicKey),
+                "sm2-platform" => Some(Signer::Sm2Platform),
                 _ => None,
             };
             match signer {
@@ -282,7 +284,8 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
                     let listed = match signer {
                         Signer::Platform => Some(crate::CertChoice::Platform),
                         Signer::Platform2 => Some(crate::CertChoice::Platform2),
-                        Signer::PublicKey => None,
+                        Signer::Sm2Platform => Some(crate::CertChoice::Sm2Platform),
+                        Signer::PublicKey | Signer::Sm2PublicKey => None,
                     };
                     if let Some(listed) = listed.filter(|listed| !state.certificates.contains(listed)) {
                         state.certificates.push(listed);

@@ -1,5 +1,6 @@
-//! The sandbox's crypto, all from RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`): an implementation
-//! independent of the SDK's aws-lc-rs, so a shared misunderstanding cannot hide in a shared library.
+//! The sandbox's crypto, all from RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`; the national
+//! algorithms in `guomi.rs`): an implementation independent of the SDK's aws-lc-rs, so a shared
+//! misunderstanding cannot hide in a shared library.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,7 @@ use rsa::Oaep;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
-use crate::keys::{Held, Keys};
+use crate::keys::{Held, HeldKey, Keys};
 
 /// `Ok` when `signature` (Base64) is the merchant's RSA-SHA256 signature of `message`.
 pub(crate) fn verify_merchant(keys: &Keys, message: &[u8], signature: &str) -> Result<(), &'static str> {
@@ -25,24 +26,41 @@ pub(crate) fn verify_merchant(keys: &Keys, message: &[u8], signature: &str) -> R
         .map_err(|_| "signature does not verify with the merchant public key")
 }
 
-/// Base64 of the RSA-SHA256 (PKCS#1 v1.5) signature of `message` by `key`.
+/// Base64 of the RSA-SHA256 (PKCS#1 v1.5) signature of `message` by `key`, or of its SM2-with-SM3
+/// signature (DER) for an SM2 key.
 pub(crate) fn sign(key: &Held, message: &[u8]) -> String {
-    // PKCS#1 v1.5 signing with a valid 2048-bit key cannot fail; an empty signature would then simply
-    // fail verification on the client.
-    key.signing
-        .try_sign(message)
-        .map(|signature| BASE64.encode(signature.to_bytes()))
-        .unwrap_or_default()
+    // Signing with a valid key cannot fail; an empty signature would then simply fail verification
+    // on the client.
+    match &key.key {
+        HeldKey::Rsa { signing, .. } => signing
+            .try_sign(message)
+            .map(|signature| BASE64.encode(signature.to_bytes()))
+            .unwrap_or_default(),
+        HeldKey::Sm2(sm2) => BASE64.encode(sm2.sign(message)),
+    }
 }
 
-/// Decrypts a Base64 RSA-OAEP (SHA-1, MGF1-SHA-1) field to UTF-8 text.
-pub(crate) fn oaep_decrypt(key: &Held, ciphertext: &str) -> Result<String, &'static str> {
+/// Decrypts a Base64 sensitive field to UTF-8 text: RSA-OAEP (SHA-1, MGF1-SHA-1), or SM2 (C1C3C2,
+/// DER) for an SM2 key.
+pub(crate) fn decrypt_field(key: &Held, ciphertext: &str) -> Result<String, &'static str> {
     let bytes = BASE64.decode(ciphertext).map_err(|_| "not valid Base64")?;
-    let plain = key
-        .private
-        .decrypt(Oaep::new::<Sha1>(), &bytes)
-        .map_err(|_| "RSA-OAEP decryption failed")?;
+    let plain = match &key.key {
+        HeldKey::Rsa { private, .. } => private
+            .decrypt(Oaep::new::<Sha1>(), &bytes)
+            .map_err(|_| "RSA-OAEP decryption failed")?,
+        HeldKey::Sm2(sm2) => sm2.decrypt(&bytes).ok_or("SM2 decryption failed")?,
+    };
     String::from_utf8(plain).map_err(|_| "plaintext is not UTF-8")
+}
+
+/// Base64 RSA-OAEP (SHA-1) encryption for the merchant (its public key): what WeChat Pay does to
+/// bill file keys.
+pub(crate) fn encrypt_for_merchant(keys: &Keys, plaintext: &[u8]) -> String {
+    let public: &rsa::RsaPublicKey = keys.merchant.as_ref();
+    public
+        .encrypt(&mut rand::thread_rng(), Oaep::new::<Sha1>(), plaintext)
+        .map(|ciphertext| BASE64.encode(ciphertext))
+        .unwrap_or_default()
 }
 
 /// Base64 of AES-256-GCM(`key`, `nonce`, `aad`, `plaintext`) followed by the 16-byte tag.

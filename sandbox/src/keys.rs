@@ -13,6 +13,14 @@
 //! | `platform_cert.pem`, `platform_key.pem` | the platform certificate (self-signed) and its key |
 //! | `platform2_cert.pem`, `platform2_key.pem` | the second platform certificate (rotation) |
 //! | `platform_expired_cert.pem`, `platform_expired_key.pem` | an expired platform certificate |
+//! | `sm2/sandbox.json` | `{"public_key_id": …}`: the id of the SM2 WeChat Pay public key |
+//! | `sm2/merchant_key.pem`, `sm2/merchant_public.pem` | a national-cryptography (国密) merchant's SM2 key (PKCS#8) and its public key |
+//! | `sm2/wechatpay_pub_key.pem`, `sm2/wechatpay_pub_key_private.pem` | the SM2 WeChat Pay public key and its private half |
+//! | `sm2/platform_cert.pem`, `sm2/platform_key.pem` | the SM2 platform certificate (SM2-with-SM3) and its key |
+//!
+//! The SM2 merchant has the RSA merchant's id and serial: the scheme of its `Authorization` header
+//! says which key verifies it. A folder without `sm2/` (written before the sandbox knew Guomi)
+//! still loads: its SM2 keys are generated, and [`Keys::load_or_generate`] writes them there.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -31,6 +39,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 
 use crate::crypto;
+use crate::guomi::{Sm2Held, Sm2Keys};
 use crate::{CertChoice, Signer};
 
 /// A serial no key has: what [`Misbehaviour::UnknownSerial`](crate::Misbehaviour::UnknownSerial)
@@ -53,12 +62,47 @@ impl std::error::Error for KeysError {}
 pub(crate) struct Held {
     /// The `Wechatpay-Serial` value: the public-key id or the certificate serial.
     pub id: String,
-    pub private: RsaPrivateKey,
-    pub signing: SigningKey<Sha256>,
+    pub key: HeldKey,
     pub private_pem: String,
     pub public_pem: String,
     /// The certificate, for platform keys.
     pub cert: Option<Cert>,
+}
+
+/// The private half of a WeChat Pay key: RSA, or SM2 for national-cryptography merchants.
+pub(crate) enum HeldKey {
+    Rsa {
+        private: Box<RsaPrivateKey>,
+        signing: Box<SigningKey<Sha256>>,
+    },
+    Sm2(Box<Sm2Held>),
+}
+
+impl Held {
+    /// A key pair; with a certificate, its serial is the id, whatever the caller named it.
+    pub(crate) fn new(
+        id: String,
+        key: HeldKey,
+        private_pem: String,
+        public_pem: String,
+        cert: Option<Cert>,
+    ) -> Result<Held, KeysError> {
+        let id = match &cert {
+            Some(cert) => certificate_serial(&cert.pem)?,
+            None => id,
+        };
+        Ok(Held {
+            id,
+            key,
+            private_pem,
+            public_pem,
+            cert,
+        })
+    }
+
+    pub(crate) fn is_sm2(&self) -> bool {
+        matches!(self.key, HeldKey::Sm2(_))
+    }
 }
 
 pub(crate) struct Cert {
@@ -81,6 +125,8 @@ pub struct Keys {
     pub(crate) platform: Held,
     pub(crate) platform2: Held,
     pub(crate) expired: Held,
+    /// The national-cryptography side (`guomi.rs`).
+    pub(crate) sm2: Sm2Keys,
     dir: Option<PathBuf>,
 }
 
@@ -94,6 +140,8 @@ impl std::fmt::Debug for Keys {
                 "platform_serials",
                 &[&self.platform.id, &self.platform2.id, &self.expired.id],
             )
+            .field("sm2_public_key_id", &self.sm2.public_key.id)
+            .field("sm2_platform_serial", &self.sm2.platform.id)
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
@@ -111,7 +159,8 @@ const APIV3_KEY: &str = "apiv3_key.txt";
 
 impl Keys {
     /// Fresh keys: four RSA-2048 pairs (merchant, public key, two platform certificates; the
-    /// expired certificate reuses the first platform key), random ids, a random APIv3 key.
+    /// expired certificate reuses the first platform key), three SM2 pairs (merchant, public key,
+    /// platform certificate), random ids, a random APIv3 key.
     pub fn generate() -> Result<Keys, KeysError> {
         let pairs: Vec<Result<RsaPrivateKey, KeysError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4)
@@ -170,6 +219,7 @@ impl Keys {
             platform: held(String::new(), platform.clone(), Some(platform_cert))?,
             platform2: held(String::new(), platform2, Some(platform2_cert))?,
             expired: held(String::new(), platform, Some(expired_cert))?,
+            sm2: Sm2Keys::generate()?,
             dir: None,
         })
     }
@@ -223,6 +273,10 @@ impl Keys {
                 private("platform_expired_key.pem")?,
                 Some(cert("platform_expired_cert.pem")?),
             )?,
+            sm2: match Sm2Keys::load(dir)? {
+                Some(sm2) => sm2,
+                None => Sm2Keys::generate()?,
+            },
             dir: Some(dir.to_path_buf()),
         })
     }
@@ -231,7 +285,11 @@ impl Keys {
     pub fn load_or_generate(dir: impl AsRef<Path>) -> Result<Keys, KeysError> {
         let dir = dir.as_ref();
         if dir.join(IDS).exists() {
-            return Keys::load(dir);
+            let keys = Keys::load(dir)?;
+            if !Sm2Keys::present(dir) {
+                keys.sm2.write(dir)?;
+            }
+            return Ok(keys);
         }
         let mut keys = Keys::generate()?;
         keys.write(dir)?;
@@ -267,6 +325,7 @@ impl Keys {
         for (name, contents) in files {
             write_private(&dir.join(name), contents.as_bytes()).map_err(fail)?;
         }
+        self.sm2.write(dir)?;
         self.dir = Some(dir.to_path_buf());
         Ok(())
     }
@@ -324,6 +383,27 @@ impl Keys {
         &self.signer(signer).id
     }
 
+    /// The national-cryptography merchant's SM2 private key (PKCS#8 PEM): a client signs
+    /// `WECHATPAY2-SM2-WITH-SM3` with it (same `mchid` and serial as the RSA merchant).
+    pub fn sm2_merchant_key_pem(&self) -> &str {
+        self.sm2.merchant_private_pem()
+    }
+
+    /// The SM2 merchant's public key (SPKI PEM).
+    pub fn sm2_merchant_public_key_pem(&self) -> &str {
+        self.sm2.merchant_public_pem()
+    }
+
+    /// The id of the SM2 WeChat Pay public key ([`Signer::Sm2PublicKey`]).
+    pub fn sm2_public_key_id(&self) -> &str {
+        &self.sm2.public_key.id
+    }
+
+    /// The SM2 WeChat Pay public key (SPKI PEM).
+    pub fn sm2_public_key_pem(&self) -> &str {
+        &self.sm2.public_key.public_pem
+    }
+
     /// The folder the keys were loaded from or written to.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -334,6 +414,8 @@ impl Keys {
             Signer::PublicKey => &self.public_key,
             Signer::Platform => &self.platform,
             Signer::Platform2 => &self.platform2,
+            Signer::Sm2PublicKey => &self.sm2.public_key,
+            Signer::Sm2Platform => &self.sm2.platform,
         }
     }
 
@@ -342,36 +424,37 @@ impl Keys {
             CertChoice::Platform => &self.platform,
             CertChoice::Platform2 => &self.platform2,
             CertChoice::Expired => &self.expired,
+            CertChoice::Sm2Platform => &self.sm2.platform,
         }
     }
 
     /// The key a client may have encrypted a sensitive field with, by `Wechatpay-Serial`: the
-    /// public key and the platform certificates that have not expired (case ignored).
+    /// public keys and the platform certificates that have not expired (case ignored).
     pub(crate) fn encryption_key(&self, serial: &str) -> Option<&Held> {
         let now = crypto::unix_now();
-        [&self.public_key, &self.platform, &self.platform2, &self.expired]
-            .into_iter()
-            .find(|held| held.id.eq_ignore_ascii_case(serial))
-            .filter(|held| !matches!(&held.cert, Some(cert) if cert.not_after <= now))
+        [
+            &self.public_key,
+            &self.platform,
+            &self.platform2,
+            &self.expired,
+            &self.sm2.public_key,
+            &self.sm2.platform,
+        ]
+        .into_iter()
+        .find(|held| held.id.eq_ignore_ascii_case(serial))
+        .filter(|held| !matches!(&held.cert, Some(cert) if cert.not_after <= now))
     }
 }
 
-const ONE_SEC: Duration = Duration::from_secs(1);
+pub(crate) const ONE_SEC: Duration = Duration::from_secs(1);
 
 fn held(id: String, private: RsaPrivateKey, cert: Option<Cert>) -> Result<Held, KeysError> {
-    let id = match &cert {
-        // A certificate's serial is its id, whatever the caller named it.
-        Some(cert) => certificate_serial(&cert.pem)?,
-        None => id,
+    let (private_pem, public_pem) = (private_pem(&private)?, public_pem(&RsaPublicKey::from(&private))?);
+    let key = HeldKey::Rsa {
+        signing: Box::new(SigningKey::new(private.clone())),
+        private: Box::new(private),
     };
-    Ok(Held {
-        id,
-        signing: SigningKey::new(private.clone()),
-        private_pem: private_pem(&private)?,
-        public_pem: public_pem(&RsaPublicKey::from(&private))?,
-        private,
-        cert,
-    })
+    Held::new(id, key, private_pem, public_pem, cert)
 }
 
 fn private_pem(key: &RsaPrivateKey) -> Result<String, KeysError> {
@@ -387,7 +470,7 @@ fn public_pem(key: &RsaPublicKey) -> Result<String, KeysError> {
 
 /// 20 random bytes, the first below 0x80 and not zero, so the DER serial has no leading zero and
 /// its hex is the same however a client prints it.
-fn serial_bytes() -> Vec<u8> {
+pub(crate) fn serial_bytes() -> Vec<u8> {
     let mut bytes = crypto::random_bytes(20);
     bytes[0] = (bytes[0] & 0x7f).max(0x10);
     bytes
@@ -426,7 +509,7 @@ fn certificate(
     parse_certificate(&pem)
 }
 
-fn parse_certificate(pem: &str) -> Result<Cert, KeysError> {
+pub(crate) fn parse_certificate(pem: &str) -> Result<Cert, KeysError> {
     let cert =
         Certificate::from_pem(pem.as_bytes()).map_err(|error| KeysError(format!("not a certificate: {error}")))?;
     let validity = &cert.tbs_certificate.validity;
@@ -445,7 +528,7 @@ fn certificate_serial(pem: &str) -> Result<String, KeysError> {
 }
 
 /// Writes a file readable by its owner only (Unix): it may hold a private key.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -19,8 +19,16 @@
 //! clock check ([`MAX_NONCES`] at most), and the last [`MAX_BILLS`] bill files: about 160 MB at
 //! the very worst (every bound reached with the largest bodies), a few megabytes in a test.
 //!
-//! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent of the SDK's
-//! aws-lc-rs: it is the oracle a client is tested against.
+//! National cryptography (国密) is served as WeChat Pay serves it to SM2 merchants: a request
+//! signed `WECHATPAY2-SM2-WITH-SM3` is verified with the SM2 merchant key, answers and
+//! notifications are signed with SM2 when [`Signer::Sm2PublicKey`] or [`Signer::Sm2Platform`]
+//! signs (notifications then sealed `AEAD_SM4_GCM`), `/v3/certificates?algorithm_type=SM2` lists
+//! the SM2 certificate, and an SM2 merchant's bills carry SM3 digests. Encrypted bills
+//! (`/v3/bill/sub-merchant-fundflowbill`) are sealed with AES-256-GCM or SM4-GCM as they stream.
+//! The SM2 keys are the instance's own, like the RSA ones ([`keys`]).
+//!
+//! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`, `sm2`, `sm3`, `sm4`), independent of
+//! the SDK's aws-lc-rs: it is the oracle a client is tested against.
 
 mod auth;
 mod bills;
@@ -29,6 +37,8 @@ mod conn;
 pub mod control;
 mod crypto;
 pub mod deliveries;
+mod encrypted_bills;
+mod guomi;
 pub mod keys;
 pub mod ledger;
 mod multipart;
@@ -71,6 +81,11 @@ pub enum Signer {
     Platform,
     /// The second platform certificate (rotation).
     Platform2,
+    /// The SM2 WeChat Pay public key of national-cryptography merchants: answers signed
+    /// `WECHATPAY2-SM2-WITH-SM3`, notifications sealed `AEAD_SM4_GCM`.
+    Sm2PublicKey,
+    /// The SM2 platform certificate (listed for `?algorithm_type=SM2`), signing as `Sm2PublicKey` does.
+    Sm2Platform,
 }
 
 /// A platform certificate `/v3/certificates` can list.
@@ -80,6 +95,9 @@ pub enum CertChoice {
     Platform2,
     /// A certificate that expired a year ago (the fixture keys': on 2025-01-01).
     Expired,
+    /// The SM2 platform certificate: listed for `?algorithm_type=SM2` only (sealed `AEAD_SM4_GCM`),
+    /// as the RSA ones are listed without it.
+    Sm2Platform,
 }
 
 /// How requests are answered.
@@ -114,7 +132,8 @@ pub struct Config {
     /// The key material; `None`: generated at start ([`Keys::generate`]).
     pub keys: Option<Arc<Keys>>,
     pub signer: Signer,
-    /// What `/v3/certificates` lists, in this order.
+    /// What `/v3/certificates` lists, in this order (the SM2 certificate only for
+    /// `?algorithm_type=SM2`). Default: the platform certificate and the SM2 one.
     pub certificates: Vec<CertChoice>,
     /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS`, as for a merchant on public keys only.
     pub certificates_available: bool,
@@ -167,7 +186,7 @@ impl Default for Config {
         Config {
             keys: None,
             signer: Signer::Platform,
-            certificates: vec![CertChoice::Platform],
+            certificates: vec![CertChoice::Platform, CertChoice::Sm2Platform],
             certificates_available: true,
             switching: false,
             answers: Answers::Stateful,
@@ -290,7 +309,8 @@ pub enum Tamper {
     WrongApiV3Key,
     /// `Wechatpay-Timestamp` 10 minutes ago, validly signed.
     StaleTimestamp,
-    /// `Wechatpay-Signature-Type` is not `WECHATPAY2-SHA256-RSA2048` (the signature is valid RSA).
+    /// `Wechatpay-Signature-Type` names the other scheme than the signing key's (the signature is
+    /// valid for the key: RSA named `WECHATPAY2-SM2-WITH-SM3`, or SM2 named `WECHATPAY2-SHA256-RSA2048`).
     WrongSignatureType,
     /// `Wechatpay-Serial` is [`UNKNOWN_SERIAL`].
     UnknownSerial,
@@ -363,6 +383,15 @@ impl ServerState {
 }
 
 impl Shared {
+    /// Keeps a bill file for download under `token`, dropping the oldest past [`MAX_BILLS`].
+    pub(crate) fn keep_bill(&self, token: String, body: respond::Body) {
+        let mut state = self.lock();
+        if state.bills.len() >= MAX_BILLS {
+            state.bills.pop_front();
+        }
+        state.bills.push_back((token, body));
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, ServerState> {
         // A panicking test thread must not take the sandbox down with it.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -546,7 +575,8 @@ impl Sandbox {
     }
 
     /// A notification WeChat Pay would POST: signed headers and body, resource encrypted with
-    /// the APIv3 key (AAD and `original_type`: the event family in lower case, e.g. `transaction`).
+    /// the APIv3 key (AAD and `original_type`: the event family in lower case, e.g. `transaction`;
+    /// SM4-GCM under the first 128 bits of the key's SM3 when an SM2 key signs).
     pub fn notification(
         &self,
         event_type: &str,

@@ -1,5 +1,6 @@
-//! Notifications as WeChat Pay POSTs them: resource sealed with the APIv3 key, headers signed like a
-//! response, plus `Wechatpay-Signature-Type`.
+//! Notifications as WeChat Pay POSTs them: resource sealed with the APIv3 key (AES-256-GCM, or
+//! SM4-GCM when an SM2 key signs), headers signed like a response, `Wechatpay-Signature-Type`
+//! naming the signing key's scheme.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
@@ -8,8 +9,6 @@ use crate::crypto;
 use crate::keys::Keys;
 use crate::respond::{sign_headers, Flaw};
 use crate::{Signer, Tamper};
-
-pub(crate) const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
 
 pub(crate) fn build(
     keys: &Keys,
@@ -26,7 +25,20 @@ pub(crate) fn build(
         _ => keys.apiv3_key(),
     };
     let plaintext = serde_json::to_vec(payload).unwrap_or_default();
-    let mut ciphertext = crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext);
+    // A national-cryptography merchant's notifications are SM4-GCM sealed and SM2 signed.
+    let sm2 = keys.signer(signer).is_sm2();
+    let (algorithm, mut ciphertext) = if sm2 {
+        let key = crate::guomi::sm4_key(apiv3_key);
+        (
+            crate::guomi::SM4_GCM,
+            crate::guomi::sm4_gcm_encrypt(&key, &nonce, &original_type, &plaintext),
+        )
+    } else {
+        (
+            "AEAD_AES_256_GCM",
+            crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext),
+        )
+    };
     if let Tamper::Ciphertext = tamper {
         if let Some(mut bytes) = crypto::base64_decode(&ciphertext) {
             if let Some(first) = bytes.first_mut() {
@@ -47,7 +59,7 @@ pub(crate) fn build(
         "summary": summary(event_type),
         "resource": {
             "original_type": original_type,
-            "algorithm": "AEAD_AES_256_GCM",
+            "algorithm": algorithm,
             "ciphertext": ciphertext,
             "associated_data": original_type,
             "nonce": nonce,
@@ -73,14 +85,16 @@ pub(crate) fn build(
     };
     insert("content-type", "application/json");
     insert("request-id", &crate::respond::request_id());
-    let signature_type = match tamper {
-        Tamper::WrongSignatureType => "WECHATPAY2-SM2-WITH-SM3",
-        _ => SIGNATURE_TYPE,
+    // The key's scheme (`sign_headers` named it), or with `WrongSignatureType` the other one.
+    let signature_type = if sm2 != matches!(tamper, Tamper::WrongSignatureType) {
+        crate::guomi::SCHEME
+    } else {
+        crate::auth::SCHEME
     };
-    insert("wechatpay-signature-type", signature_type);
     for (name, value) in signed {
         insert(name, &value);
     }
+    insert("wechatpay-signature-type", signature_type);
     (headers, body)
 }
 

@@ -233,7 +233,7 @@ impl Check<'_> {
 
     /// A sensitive value: it must decrypt with the key `Wechatpay-Serial` names.
     fn decrypt(&mut self, ciphertext: &str, at: &str) {
-        match self.key.map(|key| crypto::oaep_decrypt(key, ciphertext)) {
+        match self.key.map(|key| crypto::decrypt_field(key, ciphertext)) {
             None => self.problem(at, "encrypted, but the request has no Wechatpay-Serial"),
             Some(Err(reason)) => self.problem(at, &format!("does not decrypt with the named key: {reason}")),
             Some(Ok(plaintext)) => self.decrypted.push((at.to_owned(), plaintext)),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::crypto;
+use crate::encrypted_bills::{seal_stream, BillCipher};
 use crate::keys::Keys;
 use crate::routes::Reply;
 use crate::Signer;
@@ -45,8 +46,6 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
         for (name, value) in sign_headers(keys, signer, &body.to_vec(), flaw) {
             insert(name, &value);
         }
-        // WeChat Pay names the algorithm on answers too (the Python SDK refuses an answer without it).
-        insert("wechatpay-signature-type", crate::notify::SIGNATURE_TYPE);
     }
     insert("content-length", &body.len().to_string());
     let chunks = body.chunks();
@@ -91,8 +90,8 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
     (status, headers, body).into_response()
 }
 
-/// A body as the sandbox holds it: whole, or a bill generated from a repeated block (hundreds of
-/// megabytes without holding them).
+/// A body as the sandbox holds it: whole, a bill generated from a repeated block (hundreds of
+/// megabytes without holding them), or a bill encrypted as it streams.
 #[derive(Clone, Debug)]
 pub(crate) enum Body {
     Bytes(Vec<u8>),
@@ -101,6 +100,13 @@ pub(crate) enum Body {
         block: bytes::Bytes,
         count: u64,
         tail: bytes::Bytes,
+    },
+    /// `plain` sealed with GCM as it streams, its tag at the end (`encrypted_bills.rs`).
+    Sealed {
+        plain: Box<Body>,
+        cipher: BillCipher,
+        key: Vec<u8>,
+        nonce: [u8; 12],
     },
 }
 
@@ -114,6 +120,7 @@ impl Body {
                 count,
                 tail,
             } => head.len() as u64 + block.len() as u64 * count + tail.len() as u64,
+            Body::Sealed { plain, .. } => plain.len() + 16,
         }
     }
 
@@ -134,6 +141,12 @@ impl Body {
                         .chain(std::iter::once(tail.clone())),
                 )
             }
+            Body::Sealed {
+                plain,
+                cipher,
+                key,
+                nonce,
+            } => seal_stream(*cipher, key, nonce, plain.chunks()),
         }
     }
 
@@ -154,8 +167,9 @@ pub(crate) enum Flaw {
     MissingSignature,
 }
 
-/// `Wechatpay-Timestamp`, `-Nonce`, `-Serial` and `-Signature` (RSA-SHA256 over
-/// `TIMESTAMP\nNONCE\nBODY\n`) for `body`, spoiled as `flaw` says.
+/// `Wechatpay-Timestamp`, `-Nonce`, `-Serial`, `-Signature` (RSA-SHA256, or SM2-with-SM3 for an
+/// SM2 key, over `TIMESTAMP\nNONCE\nBODY\n`) and `-Signature-Type` for `body`, spoiled as `flaw`
+/// says.
 pub(crate) fn sign_headers(keys: &Keys, signer: Signer, body: &[u8], flaw: Flaw) -> Vec<(&'static str, String)> {
     let key = keys.signer(signer);
     let mut timestamp = crypto::unix_now();
@@ -182,6 +196,14 @@ pub(crate) fn sign_headers(keys: &Keys, signer: Signer, body: &[u8], flaw: Flaw)
         ("wechatpay-nonce", nonce),
         ("wechatpay-serial", serial),
     ];
+    // WeChat Pay names the scheme on answers too, as on notifications (the Python SDK refuses an
+    // answer without it).
+    let scheme = if key.is_sm2() {
+        crate::guomi::SCHEME
+    } else {
+        crate::auth::SCHEME
+    };
+    headers.push(("wechatpay-signature-type", scheme.to_owned()));
     if flaw != Flaw::MissingSignature {
         headers.push(("wechatpay-signature", signature));
     }

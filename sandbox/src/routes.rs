@@ -5,12 +5,13 @@ use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::crypto;
+use crate::encrypted_bills::BillCipher;
 use crate::keys::Held;
 use crate::ledger::{self, TradeState};
 use crate::multipart::{self, Part};
 use crate::respond::Body;
 use crate::samples;
-use crate::{Answers, Shared, Unrecorded, MAX_BILLS};
+use crate::{Answers, Shared, Unrecorded};
 
 /// What the handler sends back, before signing.
 pub(crate) enum Reply {
@@ -72,15 +73,19 @@ pub(crate) fn process(
             .map_or(&[][..], |part| &part.data[..]),
         _ => body,
     };
-    if let Err(reason) = authenticate(shared, method, path_and_query, headers, signed_body) {
-        return Processed {
-            reply: Reply::error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", format!("签名错误：{reason}")),
-            authorization_ok: false,
-            decrypted: Vec::new(),
-        };
-    }
+    let guomi = match authenticate(shared, method, path_and_query, headers, signed_body) {
+        Ok(guomi) => guomi,
+        Err(reason) => {
+            return Processed {
+                reply: Reply::error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", format!("签名错误：{reason}")),
+                authorization_ok: false,
+                decrypted: Vec::new(),
+            }
+        }
+    };
     let mut request = Incoming {
         shared,
+        guomi,
         path: path_and_query.split_once('?').map_or(path_and_query, |(path, _)| path),
         query: parse_query(path_and_query.split_once('?').map_or("", |(_, query)| query)),
         body,
@@ -118,7 +123,7 @@ fn authenticate(
     path_and_query: &str,
     headers: &HeaderMap,
     signed_body: &[u8],
-) -> Result<(), String> {
+) -> Result<bool, String> {
     let value = headers
         .get(http::header::AUTHORIZATION)
         .ok_or("the Authorization header is missing")?
@@ -132,11 +137,13 @@ fn authenticate(
             credentials.nonce_str
         ));
     }
-    Ok(())
+    Ok(credentials.scheme == crate::guomi::SCHEME)
 }
 
 struct Incoming<'a> {
     shared: &'a Shared,
+    /// The request was signed by a national-cryptography (SM2) merchant.
+    guomi: bool,
     /// Raw (still percent-encoded) path.
     path: &'a str,
     query: Vec<(String, String)>,
@@ -243,9 +250,13 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
             Ok(ok(samples::refund(&no, &out_trade_no, &transaction_id, 100, 100, true)))
         }
         ("GET", ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => bill(request, kind),
+        ("GET", ["v3", "bill", "sub-merchant-fundflowbill"]) => encrypted_bill(request),
         ("GET", ["v3", "billdownload", "file"]) => bill_download(request),
         ("GET", ["v3", "certificates"]) => certificates(request),
         ("POST", ["v3", "merchant", "media", "upload"]) => media_upload(request),
+        ("POST", ["v3", "new-tax-control-fapiao", "fapiao-applications", "upload-fapiao-file"]) => {
+            fapiao_upload(request)
+        }
         ("POST", ["v3", "catering", "orders", "sync-status"]) => {
             request.json()?;
             Ok(Reply::NoContent)
@@ -306,7 +317,7 @@ impl Incoming<'_> {
             let key = self
                 .encryption_key
                 .ok_or_else(|| Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头")))?;
-            let plaintext = crypto::oaep_decrypt(key, ciphertext)
+            let plaintext = crypto::decrypt_field(key, ciphertext)
                 .map_err(|reason| Reply::field_error(&path, "body", &format!("解密失败（{reason}）")))?;
             self.decrypted.push((path, plaintext));
         }
@@ -671,6 +682,20 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
 }
 
 fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
+    let body = bill_of_the_day(request, kind)?;
+    let (hash_type, hash_value, body) = digested(request, body)?;
+    let token = crypto::random_alphanumeric(40);
+    request.shared.keep_bill(token.clone(), body);
+    Ok(ok(json!({
+        "hash_type": hash_type,
+        "hash_value": hash_value,
+        "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+    })))
+}
+
+/// The `kind` bill (`tradebill` or `fundflowbill`) of the query's `bill_date`: from the ledger, of
+/// the size [`crate::Sandbox::bill_size`] set, or a sample one for a day without payments.
+fn bill_of_the_day(request: &Incoming<'_>, kind: &str) -> Result<Body, Reply> {
     let bill_date = request.require_query("bill_date")?;
     let well_formed = bill_date.len() == 10
         && bill_date.bytes().enumerate().all(|(index, byte)| match index {
@@ -707,8 +732,17 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         }
         (None, None) => Body::Bytes(samples::fundflow_bill(&bill_date)),
     };
-    // The digest is the bill's; with `tar_type=GZIP` the file served is the bill gzip-compressed.
-    let hash_value = crypto::sha1_hex_of(body.chunks());
+    Ok(body)
+}
+
+/// The digest of a bill (SHA1, or SM3 for a national-cryptography merchant) and the file served:
+/// the bill, gzip-compressed with `tar_type=GZIP` (the digest stays the bill's).
+fn digested(request: &Incoming<'_>, body: Body) -> Result<(&'static str, String, Body), Reply> {
+    let (hash_type, hash_value) = if request.guomi {
+        ("SM3", crate::guomi::sm3_hex_of(body.chunks()))
+    } else {
+        ("SHA1", crypto::sha1_hex_of(body.chunks()))
+    };
     let body = match request.query("tar_type").as_deref() {
         None => body,
         Some("GZIP") => {
@@ -721,17 +755,48 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         }
         Some(_) => return Err(Reply::field_error("tar_type", "query", "压缩类型无效")),
     };
+    Ok((hash_type, hash_value, body))
+}
+
+/// `GET /v3/bill/sub-merchant-fundflowbill`: the fund-flow bill of the day (as `fundflowbill`
+/// serves it), encrypted with the requested algorithm under a fresh file key, which is encrypted
+/// for the merchant (RSA-OAEP, or SM2 for a national-cryptography merchant) as `encrypt_key`.
+fn encrypted_bill(request: &Incoming<'_>) -> Answer {
+    request.require_query("sub_mchid")?;
+    request.require_query("account_type")?;
+    let algorithm = request.require_query("algorithm")?;
+    let cipher = BillCipher::from_algorithm(&algorithm)
+        .ok_or_else(|| Reply::field_error("algorithm", "query", "加密算法无效"))?;
+    let body = bill_of_the_day(request, "fundflowbill")?;
+    let (hash_type, hash_value, body) = digested(request, body)?;
+    // A file key of ASCII letters and digits, as the APIv3 key is.
+    let key = crypto::random_alphanumeric(cipher.key_len()).into_bytes();
+    let nonce = crypto::random_alphanumeric(12);
+    let encrypt_key = if request.guomi {
+        crate::guomi::encrypt_for_merchant(&request.shared.keys, &key)
+    } else {
+        crypto::encrypt_for_merchant(&request.shared.keys, &key)
+    };
+    let mut nonce_bytes = [0u8; 12];
+    nonce_bytes.copy_from_slice(nonce.as_bytes());
+    let sealed = Body::Sealed {
+        plain: Box::new(body),
+        cipher,
+        key,
+        nonce: nonce_bytes,
+    };
     let token = crypto::random_alphanumeric(40);
-    let mut state = request.shared.lock();
-    if state.bills.len() >= MAX_BILLS {
-        state.bills.pop_front();
-    }
-    state.bills.push_back((token.clone(), body));
-    drop(state);
+    request.shared.keep_bill(token.clone(), sealed);
     Ok(ok(json!({
-        "hash_type": "SHA1",
-        "hash_value": hash_value,
-        "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+        "download_bill_count": 1,
+        "download_bill_list": [{
+            "bill_sequence": 1,
+            "download_url": format!("{}v3/billdownload/file?token={token}", request.shared.base_url),
+            "encrypt_key": encrypt_key,
+            "hash_type": hash_type,
+            "hash_value": hash_value,
+            "nonce": nonce,
+        }],
     })))
 }
 
@@ -770,22 +835,35 @@ fn certificates(request: &Incoming<'_>) -> Answer {
             "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
         ));
     }
+    // `?algorithm_type=SM2` lists the SM2 certificates, sealed with SM4-GCM; otherwise the RSA ones.
+    let sm2 = request.query("algorithm_type").as_deref() == Some("SM2");
     let data: Vec<Value> = choices
         .into_iter()
         .filter_map(|choice| {
             let held = request.shared.keys.certificate(choice);
+            if held.is_sm2() != sm2 {
+                return None;
+            }
             let cert = held.cert.as_ref()?;
             let nonce = crypto::random_alphanumeric(12);
+            let apiv3_key = request.shared.keys.apiv3_key();
+            let (algorithm, ciphertext) = if sm2 {
+                let key = crate::guomi::sm4_key(apiv3_key);
+                let sealed = crate::guomi::sm4_gcm_encrypt(&key, &nonce, "certificate", cert.pem.as_bytes());
+                (crate::guomi::SM4_GCM, sealed)
+            } else {
+                let sealed = crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, "certificate", cert.pem.as_bytes());
+                ("AEAD_AES_256_GCM", sealed)
+            };
             Some(json!({
                 "serial_no": held.id,
                 "effective_time": crypto::rfc3339_cst(cert.not_before),
                 "expire_time": crypto::rfc3339_cst(cert.not_after),
                 "encrypt_certificate": {
-                    "algorithm": "AEAD_AES_256_GCM",
+                    "algorithm": algorithm,
                     "nonce": nonce,
                     "associated_data": "certificate",
-                    "ciphertext": crypto::aes_gcm_encrypt(
-                        request.shared.keys.apiv3_key().as_bytes(), &nonce, "certificate", cert.pem.as_bytes()),
+                    "ciphertext": ciphertext,
                 }
             }))
         })
@@ -794,6 +872,35 @@ fn certificates(request: &Incoming<'_>) -> Answer {
 }
 
 fn media_upload(request: &Incoming<'_>) -> Answer {
+    let (meta, file) = upload(request)?;
+    require_str(&meta, "filename")?;
+    let sha256 = require_str(&meta, "sha256")?;
+    if !crypto::sha256_hex(&file.data).eq_ignore_ascii_case(sha256) {
+        return Err(Reply::field_error("meta.sha256", "body", "与文件内容的 SHA-256 不符"));
+    }
+    Ok(ok(json!({
+        "media_id": format!("H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhaQpLB_{}", crypto::random_alphanumeric(32))
+    })))
+}
+
+/// An electronic invoice file: `meta.digest_alogrithm` must be `SM3` and `meta.digest` the file's SM3.
+fn fapiao_upload(request: &Incoming<'_>) -> Answer {
+    let (meta, file) = upload(request)?;
+    require_str(&meta, "file_type")?;
+    if require_str(&meta, "digest_alogrithm")? != "SM3" {
+        return Err(Reply::field_error("meta.digest_alogrithm", "body", "摘要算法应为 SM3"));
+    }
+    let digest = require_str(&meta, "digest")?;
+    if !crate::guomi::sm3_hex(&file.data).eq_ignore_ascii_case(digest) {
+        return Err(Reply::field_error("meta.digest", "body", "与文件内容的 SM3 摘要不符"));
+    }
+    Ok(ok(
+        json!({ "fapiao_media_id": format!("FP{}", crypto::random_alphanumeric(30)) }),
+    ))
+}
+
+/// An upload's `meta` (JSON) and its `file` part, which must have a name and bytes.
+fn upload<'r>(request: &'r Incoming<'_>) -> Result<(Value, &'r Part), Reply> {
     let parts = match &request.parts {
         Some(Some(parts)) => parts,
         Some(None) => return Err(Reply::param_error("multipart/form-data 请求体格式错误")),
@@ -807,8 +914,6 @@ fn media_upload(request: &Incoming<'_>) -> Answer {
     };
     let meta: Value = serde_json::from_slice(&part("meta")?.data)
         .map_err(|error| Reply::param_error(format!("meta 不是有效的JSON：{error}")))?;
-    require_str(&meta, "filename")?;
-    let sha256 = require_str(&meta, "sha256")?;
     let file = part("file")?;
     if file.filename.as_deref().unwrap_or_default().is_empty() {
         return Err(Reply::field_error("file", "body", "文件部分须带 filename"));
@@ -816,12 +921,7 @@ fn media_upload(request: &Incoming<'_>) -> Answer {
     if file.data.is_empty() {
         return Err(Reply::field_error("file", "body", "文件为空"));
     }
-    if !crypto::sha256_hex(&file.data).eq_ignore_ascii_case(sha256) {
-        return Err(Reply::field_error("meta.sha256", "body", "与文件内容的 SHA-256 不符"));
-    }
-    Ok(ok(json!({
-        "media_id": format!("H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhaQpLB_{}", crypto::random_alphanumeric(32))
-    })))
+    Ok((meta, file))
 }
 
 fn create_payscore(request: &Incoming<'_>) -> Answer {

@@ -1493,3 +1493,84 @@ async fn a_misbehaviour_on_a_path_applies_to_that_path_until_cleared_and_the_que
     );
     assert_eq!(get_transaction(&merchant).await.status, 500);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// National cryptography (国密): an SM2 merchant written here with RustCrypto's `sm2`, `sm3`, `sm4`.
+
+/// A request signed `WECHATPAY2-SM2-WITH-SM3` by the fixture SM2 merchant is accepted, an answer by
+/// `Signer::Sm2PublicKey` is an SM2 signature the SM2 public key verifies, and its notifications
+/// open with SM4-GCM under the first 16 bytes of the APIv3 key's SM3.
+#[tokio::test]
+async fn an_sm2_merchant_is_verified_answered_with_sm2_and_notified_with_sm4_gcm() {
+    use sm2::dsa::signature::{Signer as _, Verifier as _};
+    use sm2::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _};
+    use sm3::Digest as _;
+
+    const SIGNER_ID: &str = "1234567812345678";
+    let server = Sandbox::start(Config {
+        signer: Signer::Sm2PublicKey,
+        ..crate::fixtures::config()
+    })
+    .await
+    .expect("sandbox starts");
+    let merchant = Merchant::new(&server);
+    let secret = sm2::SecretKey::from_pkcs8_pem(&keys::pem("sm2/merchant_key.pem")).expect("sm2/merchant_key.pem");
+    let signing = sm2::dsa::SigningKey::new(SIGNER_ID, &secret).expect("an SM2 signing key");
+    let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
+    let (timestamp, nonce) = (now(), fresh_nonce());
+    let message = format!("GET\n{path}\n{timestamp}\n{nonce}\n\n");
+    let signature: sm2::dsa::Signature = signing.sign(message.as_bytes());
+    let authorization = format!(
+        "WECHATPAY2-SM2-WITH-SM3 mchid=\"{}\",nonce_str=\"{nonce}\",signature=\"{}\",timestamp=\"{timestamp}\",serial_no=\"{}\"",
+        keys::MERCHANT_ID,
+        BASE64.encode(signature.to_der().to_vec()),
+        keys::MERCHANT_SERIAL
+    );
+
+    let answer = merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await;
+
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.header("Wechatpay-Serial"), Some(keys::SM2_PUBLIC_KEY_ID));
+    assert_eq!(
+        answer.header("Wechatpay-Signature-Type"),
+        Some("WECHATPAY2-SM2-WITH-SM3")
+    );
+    let public = sm2::PublicKey::from_public_key_pem(&keys::pem("sm2/wechatpay_pub_key.pem")).expect("SM2 public key");
+    let verifying = sm2::dsa::VerifyingKey::new(SIGNER_ID, public).expect("an SM2 verifying key");
+    let mut signed = format!(
+        "{}\n{}\n",
+        answer.header("Wechatpay-Timestamp").unwrap(),
+        answer.header("Wechatpay-Nonce").unwrap()
+    )
+    .into_bytes();
+    signed.extend_from_slice(&answer.body);
+    signed.push(b'\n');
+    let der = BASE64
+        .decode(answer.header("Wechatpay-Signature").unwrap())
+        .expect("Base64");
+    let signature = sm2::dsa::Signature::from_der(&der).expect("a DER SM2 signature");
+    verifying
+        .verify(&signed, &signature)
+        .expect("the answer's SM2 signature verifies");
+
+    // An RSA-signed request still passes: the scheme picks the merchant key that verifies it.
+    assert_eq!(get_transaction(&merchant).await.status, 200);
+
+    let payload = json!({ "out_trade_no": "SM4-1" });
+    let (_, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None);
+    let envelope: Value = serde_json::from_slice(&body).expect("JSON");
+    let resource = &envelope["resource"];
+    assert_eq!(resource["algorithm"], "AEAD_SM4_GCM");
+    let key = sm3::Sm3::digest(keys::APIV3_KEY.as_bytes());
+    let cipher = aes_gcm::AesGcm::<sm4::Sm4, aes_gcm::aes::cipher::consts::U12>::new_from_slice(&key[..16]).unwrap();
+    let plain = cipher
+        .decrypt(
+            Nonce::from_slice(resource["nonce"].as_str().unwrap().as_bytes()),
+            Payload {
+                msg: &BASE64.decode(resource["ciphertext"].as_str().unwrap()).unwrap(),
+                aad: resource["associated_data"].as_str().unwrap().as_bytes(),
+            },
+        )
+        .expect("opens with SM4-GCM");
+    assert_eq!(serde_json::from_slice::<Value>(&plain).unwrap(), payload);
+}

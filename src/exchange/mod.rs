@@ -164,7 +164,7 @@ impl Exchange {
         let path = prepared.template;
         let limits = self.limits;
         let deadline = Instant::now().checked_add(limits.timeout);
-        let request = self.signed(prepared, url);
+        let request = self.signed(prepared, url).await?;
         let mut response = match tokio::time::timeout(limits.timeout, request.send()).await {
             Err(_) => return Err(timed_out(path, Waiting::Answer)),
             Ok(Err(error)) => return Err(http_failure(path, error, Waiting::Answer)),
@@ -265,7 +265,7 @@ impl Exchange {
     }
 
     /// The request for `url`, signed now (a fresh timestamp and nonce for every attempt).
-    pub(crate) fn signed(&self, prepared: &Prepared, url: &Url) -> reqwest::RequestBuilder {
+    pub(crate) async fn signed(&self, prepared: &Prepared, url: &Url) -> Result<reqwest::RequestBuilder, Error> {
         let mut path_and_query = url.path().to_owned();
         if let Some(query) = url.query() {
             path_and_query.push('?');
@@ -274,15 +274,12 @@ impl Exchange {
         let method = prepared.method.as_str();
         let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
         if prepared.apiv2 {
-            return self.signed_v2(prepared, url, headers);
+            return Ok(self.signed_v2(prepared, url, headers));
         }
-        let authorization = self.credentials.authorization(
-            method,
-            &path_and_query,
-            unix(SystemTime::now()),
-            &nonce(),
-            prepared.body.signed(),
-        );
+        let authorization = self
+            .credentials
+            .authorization(method, &path_and_query, unix(SystemTime::now()), &nonce(), prepared.body.signed())
+            .await?;
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
         if let Body::Json(_) = prepared.body {
@@ -298,11 +295,11 @@ impl Exchange {
             headers.insert(AUTHORIZATION, value);
         }
         let request = self.http.request(http_method(prepared.method), url.clone()).headers(headers);
-        match &prepared.body {
+        Ok(match &prepared.body {
             Body::Empty | Body::Xml(_) | Body::Form(_) => request,
             Body::Json(bytes) => request.body(bytes.clone()),
             Body::Multipart(multipart) => request.multipart(multipart_form(multipart)),
-        }
+        })
     }
 
     /// An APIv2 request: signed in its members already (no `Authorization`), sent with the API

@@ -1,7 +1,7 @@
-//! The interop peers (npm `wechatpay-axios-plugin`, PyPI `wechatpayv3`) and how to run their
-//! driver scripts (`peer.js`, `peer.py` beside this file): shared by `tests/interop.rs` and the
-//! command line's process tests (`cli/tests/program.rs`), which run them against the sandbox
-//! program.
+//! The interop peers (npm `wechatpay-axios-plugin` and `sm-crypto`, PyPI `wechatpayv3` and `gmssl`)
+//! and how to run their driver scripts (`peer.js`, `peer.py`, `guomi.js`, `guomi.py` beside this
+//! file): shared by `tests/interop.rs` and the command line's process tests (`cli/tests/program.rs`),
+//! which run them against the sandbox program.
 
 // Each including test binary uses part of it.
 #![allow(dead_code)]
@@ -34,35 +34,61 @@ impl Peer {
     /// The Node peer, or `None` (after saying why) when it is not installed.
     pub fn node() -> Option<&'static Peer> {
         static NODE: OnceLock<Result<Peer, String>> = OnceLock::new();
-        let modules = root().join(".ci/peers/node/node_modules");
-        Self::found(NODE.get_or_init(|| {
-            Peer::find(
-                Peer {
-                    name: "node (wechatpay-axios-plugin)",
-                    program: std::env::var("NODE").unwrap_or_else(|_| "node".into()),
-                    script: root().join("tests/interop/peer.js"),
-                    module_path: ("NODE_PATH", modules.clone()),
-                },
-                &modules.join("wechatpay-axios-plugin/package.json"),
-            )
-        }))
+        Self::node_driver(
+            &NODE,
+            "node (wechatpay-axios-plugin)",
+            "tests/interop/peer.js",
+            "wechatpay-axios-plugin/package.json",
+        )
     }
 
     /// The Python peer, or `None` (after saying why) when it is not installed.
     pub fn python() -> Option<&'static Peer> {
         static PYTHON: OnceLock<Result<Peer, String>> = OnceLock::new();
+        Self::python_driver(
+            &PYTHON,
+            "python (wechatpayv3)",
+            "tests/interop/peer.py",
+            "wechatpayv3/core.py",
+        )
+    }
+
+    /// A driver `script` run by Node with the modules of `.ci/peers/node`, installed when
+    /// `package` (a file under them) is there; checked once, in `cell`.
+    pub fn node_driver(
+        cell: &'static OnceLock<Result<Peer, String>>,
+        name: &'static str,
+        script: &str,
+        package: &str,
+    ) -> Option<&'static Peer> {
+        let modules = root().join(".ci/peers/node/node_modules");
+        let program = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+        let peer = Peer {
+            name,
+            program,
+            script: root().join(script),
+            module_path: ("NODE_PATH", modules.clone()),
+        };
+        Self::found(cell.get_or_init(|| Peer::find(peer, &modules.join(package))))
+    }
+
+    /// A driver `script` run by Python with `.ci/peers/python` on its path, installed when
+    /// `module` (a file under it) is there; checked once, in `cell`.
+    pub fn python_driver(
+        cell: &'static OnceLock<Result<Peer, String>>,
+        name: &'static str,
+        script: &str,
+        module: &str,
+    ) -> Option<&'static Peer> {
         let target = root().join(".ci/peers/python");
-        Self::found(PYTHON.get_or_init(|| {
-            Peer::find(
-                Peer {
-                    name: "python (wechatpayv3)",
-                    program: std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()),
-                    script: root().join("tests/interop/peer.py"),
-                    module_path: ("PYTHONPATH", target.clone()),
-                },
-                &target.join("wechatpayv3/core.py"),
-            )
-        }))
+        let program = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let peer = Peer {
+            name,
+            program,
+            script: root().join(script),
+            module_path: ("PYTHONPATH", target.clone()),
+        };
+        Self::found(cell.get_or_init(|| Peer::find(peer, &target.join(module))))
     }
 
     /// Checks the peer is installed and runs: its version, or why it is skipped.

@@ -18,8 +18,12 @@ mod failover;
 mod notify;
 mod operations;
 mod payments;
+mod signer;
 mod verification;
 mod downloads;
+mod encrypted_bills;
+#[cfg(feature = "guomi")]
+mod guomi;
 mod faults;
 mod redaction;
 mod trust;

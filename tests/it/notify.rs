@@ -11,7 +11,7 @@ use wechatpay::notify::{Event, NotifyError, ProcessError, Processed};
 use wechatpay::runtime::Number;
 use wechatpay::webhook::v3::{refund_success, transaction_success};
 use wechatpay::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
-use wechatpay::Notifications;
+use wechatpay::{Notifications, SignatureScheme};
 
 use crate::fixtures::keys::{
     pem, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM2_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID, UNKNOWN_SERIAL,
@@ -174,7 +174,7 @@ async fn every_tamper_is_rejected_with_its_own_error() {
     );
     let error = open(Tamper::WrongSignatureType).await;
     assert!(
-        matches!(&error, NotifyError::Verify(VerifyError::UnsupportedSignatureType(kind)) if kind == "WECHATPAY2-SM2-WITH-SM3"),
+        matches!(&error, NotifyError::Verify(VerifyError::SchemeMismatch { signed: SignatureScheme::Sm2, key: SignatureScheme::Rsa, .. })),
         "{error:?}"
     );
     let error = open(Tamper::SignTest).await;
@@ -204,9 +204,15 @@ async fn a_verified_body_that_is_not_an_envelope_is_rejected() {
 
 #[tokio::test]
 async fn another_resource_algorithm_is_rejected() {
+    let body = envelope("AEAD_CHACHA20_POLY1305", "TRANSACTION.SUCCESS", &sample_transaction("ORDER-SM4"));
+    let error = notifications().open(&sign_as_wechatpay(&body, &now()), &body).await.unwrap_err();
+    assert!(matches!(&error, NotifyError::UnsupportedAlgorithm(algorithm) if algorithm == "AEAD_CHACHA20_POLY1305"), "{error:?}");
+    assert!(error.to_string().contains("AEAD_SM4_GCM"), "the supported ones are named: {error}");
+
+    // An AES-256-GCM resource labelled SM4-GCM is opened as SM4-GCM, and fails as such.
     let body = envelope("AEAD_SM4_GCM", "TRANSACTION.SUCCESS", &sample_transaction("ORDER-SM4"));
     let error = notifications().open(&sign_as_wechatpay(&body, &now()), &body).await.unwrap_err();
-    assert!(matches!(&error, NotifyError::UnsupportedAlgorithm(algorithm) if algorithm == "AEAD_SM4_GCM"), "{error:?}");
+    assert!(matches!(error, NotifyError::Decrypt(CryptoError::Decrypt)), "{error:?}");
 
     // The same envelope with the right algorithm goes through: only the algorithm was wrong.
     let body = envelope("AEAD_AES_256_GCM", "TRANSACTION.SUCCESS", &sample_transaction("ORDER-SM4"));

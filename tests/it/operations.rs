@@ -132,7 +132,7 @@ async fn prepay_then_pay_sign_for_jsapi_and_app() {
         .unwrap();
     assert!(prepay.prepay_id.starts_with("wx"), "{}", prepay.prepay_id);
 
-    let jsapi = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    let jsapi = client.jsapi_pay_params(APPID, &prepay.prepay_id).await.unwrap();
     assert_eq!(jsapi.package, format!("prepay_id={}", prepay.prepay_id));
     assert_eq!(jsapi.sign_type, "RSA");
     assert!(merchant_signed(
@@ -143,7 +143,7 @@ async fn prepay_then_pay_sign_for_jsapi_and_app() {
     assert_eq!(json["appId"], APPID);
     assert_eq!(json["paySign"], jsapi.pay_sign.as_str());
 
-    let app = client.app_pay_params(APPID, &prepay.prepay_id);
+    let app = client.app_pay_params(APPID, &prepay.prepay_id).await.unwrap();
     assert_eq!((app.partnerid.as_str(), app.package.as_str()), (keys::MERCHANT_ID, "Sign=WXPay"));
     assert!(merchant_signed(&[&app.appid, &app.timestamp, &app.noncestr, &app.prepayid], &app.sign));
 }
@@ -245,6 +245,40 @@ async fn media_upload_signs_the_meta_text_and_sends_both_parts() {
     assert!(contains(&sent.body, b"Content-Type: image/png"));
     assert!(contains(&sent.body, b"filename=\"avatar.png\""));
     assert!(contains(&sent.body, &image));
+}
+
+#[tokio::test]
+async fn an_upload_gets_its_file_name_and_digest_from_the_file() {
+    use wechatpay::v3::merchant::media::upload::post::{Meta, Request};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let image = b"\x89PNG\r\n\x1a\n bytes whose digest the client computes".to_vec();
+    let request = Request::builder().file(File::new("avatar.png", image.clone())).meta(Meta::builder()).build().unwrap();
+
+    client.send(request).await.expect("the server checked the SHA-256 the client computed");
+
+    let sent = &server.requests()[0];
+    let sha256: String = Sha256::digest(&image).iter().map(|byte| format!("{byte:02x}")).collect();
+    assert!(contains(&sent.body, format!(r#"{{"sha256":"{sha256}","filename":"avatar.png"}}"#).as_bytes()));
+}
+
+/// `new-tax-control-fapiao/…/upload-fapiao-file` requires `digest_alogrithm: SM3` and the file's
+/// SM3: both filled by the client, checked by the server.
+#[tokio::test]
+async fn an_invoice_upload_carries_the_sm3_digest_of_its_file() {
+    use wechatpay::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::{FileType, Meta, Request};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let pdf = b"%PDF-1.7 an electronic invoice".to_vec();
+    let request =
+        Request::builder().file(File::new("fapiao.pdf", pdf.clone())).meta(Meta::builder().file_type(FileType::Pdf)).build().unwrap();
+
+    let uploaded = client.send(request).await.expect("the server checked the SM3 the client computed");
+
+    assert!(!uploaded.fapiao_media_id.is_empty());
+    let sent = &server.requests()[0];
+    let meta = format!(r#""digest_alogrithm":"SM3","digest":"{}""#, wechatpay::digest::sm3_hex(&pdf));
+    assert!(contains(&sent.body, meta.as_bytes()), "{}", String::from_utf8_lossy(&sent.body));
 }
 
 #[tokio::test]
@@ -652,11 +686,11 @@ async fn fields_encrypted_for_the_merchant_are_decrypted_with_its_key() {
     let client = public_key_client(&server);
     let ciphertext = merchant_key().public_key().encrypt("13800138000").unwrap();
 
-    let plaintext = client.decrypt(&Encrypted::new(ciphertext)).expect("decrypted");
+    let plaintext = client.decrypt(&Encrypted::new(ciphertext)).await.expect("decrypted");
 
     assert_eq!(plaintext.expose(), "13800138000");
     assert_eq!(format!("{plaintext:?}"), "Sensitive(<redacted>)");
-    assert!(matches!(client.decrypt(&Encrypted::new("not base64!")), Err(Error::Crypto(_))));
+    assert!(matches!(client.decrypt(&Encrypted::new("not base64!")).await, Err(Error::Crypto(_))));
 }
 
 #[tokio::test]

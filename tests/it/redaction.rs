@@ -96,7 +96,7 @@ async fn sensitive_fields_print_redacted_before_and_after_the_wire() {
 
     // A value WeChat Pay encrypted for the merchant, decrypted: still redacted when printed.
     let ciphertext = MerchantKey::from_pem(&pem("merchant_key.pem")).unwrap().public_key().encrypt(NAME).unwrap();
-    let decrypted = client.decrypt(&wechatpay::runtime::Encrypted::new(ciphertext)).unwrap();
+    let decrypted = client.decrypt(&wechatpay::runtime::Encrypted::new(ciphertext)).await.unwrap();
     assert_eq!(decrypted.expose(), NAME);
     assert_no_secret(&format!("{decrypted:?}"), &[]);
 }
@@ -119,7 +119,7 @@ async fn errors_met_on_the_way_print_no_secret() {
     }
     let keyless = builder(&server).build().unwrap();
     errors.push(keyless.send(profit_sharing()).await.expect_err("no key to encrypt with"));
-    errors.push(client.decrypt(&wechatpay::runtime::Encrypted::new("bm90IGEgY2lwaGVydGV4dA==")).expect_err("not ours"));
+    errors.push(client.decrypt(&wechatpay::runtime::Encrypted::new("bm90IGEgY2lwaGVydGV4dA==")).await.expect_err("not ours"));
     let signatures = signatures(&server);
     assert!(!signatures.is_empty());
     for error in &errors {

@@ -60,3 +60,20 @@ async fn a_client_for_a_certificate_sandbox_downloads_its_certificates() {
 
     assert!(!requests_to(&sandbox, "/v3/certificates").is_empty());
 }
+
+#[cfg(feature = "guomi")]
+#[tokio::test]
+async fn a_client_for_an_sm2_sandbox_signs_with_the_sm2_key_and_verifies_sm2_answers() {
+    for signer in [Signer::Sm2PublicKey, Signer::Sm2Platform] {
+        let sandbox = sandbox(signer).await;
+        let client = client_builder(&sandbox).expect("the sandbox's keys read").build().expect("client");
+
+        pays_downloads_and_calls_apiv2(&sandbox, &client).await;
+
+        let order = requests_to(&sandbox, "/v3/pay/transactions/jsapi");
+        let authorization = crate::support::header(&order[0], "authorization").expect("signed");
+        assert!(authorization.starts_with("WECHATPAY2-SM2-WITH-SM3 "), "{signer:?}: {authorization}");
+        let downloads = requests_to(&sandbox, "/v3/certificates");
+        assert_eq!(downloads.is_empty(), signer == Signer::Sm2PublicKey, "{signer:?}");
+    }
+}

@@ -90,3 +90,23 @@ pub async fn trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get:
         .expect("bill")
         .into_inner()
 }
+
+/// A profit-sharing order whose receiver's name is sensitive (sealed on the wire).
+pub fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
+    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
+    Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4208450740201411110007820472")
+        .out_order_no("P20150806125346")
+        .receivers(
+            Receivers::builder()
+                .r#type("MERCHANT_ID")
+                .account("86693852")
+                .name("海南分账接收方")
+                .amount(888)
+                .description("分给商户A"),
+        )
+        .unfreeze_unsplit(true)
+        .build()
+        .unwrap()
+}

@@ -95,25 +95,6 @@ async fn a_serial_the_request_sets_itself_wins() {
     assert_eq!(sent.decrypted, [("receivers[0].name".to_owned(), "海南分账接收方".to_owned())]);
 }
 
-fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
-    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
-    Request::builder()
-        .appid("wxd678efh567hg6787")
-        .transaction_id("4208450740201411110007820472")
-        .out_order_no("P20150806125346")
-        .receivers(
-            Receivers::builder()
-                .r#type("MERCHANT_ID")
-                .account("86693852")
-                .name("海南分账接收方")
-                .amount(888)
-                .description("分给商户A"),
-        )
-        .unfreeze_unsplit(true)
-        .build()
-        .unwrap()
-}
-
 fn bank_search(account_number: &str) -> wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request {
     use wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request;
     Request::builder().account_number(account_number).build().unwrap()

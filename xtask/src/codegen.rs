@@ -110,7 +110,10 @@ pub fn workspace() -> PathBuf {
 pub fn runtime_dependency(out: &Path) -> String {
     let runtime = workspace().join("runtime");
     if is_workspace_crate(out) {
-        "{ path = \"../runtime\", version = \"0.1.0\" }".to_owned()
+        // The runtime is released with the workspace: the workspace's version.
+        // A manifest without a version is a broken checkout, not an input to recover from.
+        let version = crate::release::workspace_version(&workspace()).unwrap_or_else(|error| panic!("{error}"));
+        format!("{{ path = \"../runtime\", version = \"{version}\" }}")
     } else {
         format!("{{ path = {:?} }}", runtime.display().to_string())
     }

@@ -317,9 +317,10 @@ fn first_fragment(description: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The fields the transport fills: `Wechatpay-Serial` (named after the key it encrypts with) and
-/// a required top-level `mchid` / `sp_mchid` of the query or the JSON body (the client's own
-/// merchant id). Path parameters are never filled: they address the resource.
+/// The fields the transport fills: `Wechatpay-Serial` (named after the key it encrypts with), a
+/// required top-level `mchid` / `sp_mchid` of the query or the JSON body (the client's own
+/// merchant id), and in an upload's `meta` what the file decides (see [`mark_file_members`]).
+/// Path parameters are never filled: they address the resource.
 fn mark_filled(request: &mut Request) {
     for header in &mut request.headers {
         if header.name.eq_ignore_ascii_case("wechatpay-serial") {
@@ -331,6 +332,36 @@ fn mark_filled(request: &mut Request) {
         if field.required && field.ty == Type::String && matches!(field.name.as_str(), "mchid" | "sp_mchid") {
             field.filled = Some(Filled::Mchid);
         }
+    }
+    let meta = request.multipart.iter_mut().flat_map(|part| part.fields.iter_mut()).find(|field| field.name == "meta");
+    if let Some(meta) = meta {
+        mark_file_members(&mut meta.children);
+    }
+}
+
+/// The members of an upload's `meta` the client computes from the file, when the page makes them
+/// required strings: `sha256` (its SHA-256), `filename` (the file part's name), and `digest` when
+/// a sibling `digest_algorithm` (or the misspelt `digest_alogrithm`) documents one value, SM3:
+/// then the digest is SM3 and the sibling is that value. Other digests (`file_digest`, a `digest`
+/// without its algorithm) stay the caller's: the pages do not say how they are computed.
+fn mark_file_members(members: &mut [Field]) {
+    let required_string = |field: &Field| field.required && field.ty == Type::String;
+    let sm3_algorithm = members.iter().position(|field| {
+        matches!(field.name.as_str(), "digest_algorithm" | "digest_alogrithm")
+            && required_string(field)
+            && matches!(field.enum_values.as_slice(), [value] if value == "SM3" || value == "DIGEST_ALGORITHM_SM3")
+    });
+    for (index, field) in members.iter_mut().enumerate() {
+        if !required_string(field) {
+            continue;
+        }
+        field.filled = match field.name.as_str() {
+            "sha256" => Some(Filled::FileDigest),
+            "filename" => Some(Filled::FileName),
+            "digest" if sm3_algorithm.is_some() => Some(Filled::FileDigest),
+            _ if Some(index) == sm3_algorithm => Some(Filled::DigestAlgorithm),
+            _ => field.filled,
+        };
     }
 }
 

@@ -285,7 +285,7 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
 | meta {data-required data-indent=1} | string | 媒体文件元信息
 | {colspan=3 .im-table-line}
 | filename {data-required data-indent=2} | string | 文件名
-| sha256 {data-required data-indent=2} | string | 摘要";
+| media_type {data-required data-indent=2} | string | 媒体类型";
     let old_response =
         "| data {data-required} | object[] | 列表\n| serial_no {data-required data-indent=1} | string | 序列号";
     let new_response = format!("{old_response}\n| effective_time {{data-indent=1}} | string | 启用时间");
@@ -297,7 +297,7 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
         found,
         vec![
             (Kind::FieldAdded, "headers.Accept-Language", true),
-            (Kind::FieldAdded, "multipart.meta.sha256", true),
+            (Kind::FieldAdded, "multipart.meta.media_type", true),
             (Kind::FieldAdded, "response.data[].effective_time", false),
         ]
     );
@@ -845,6 +845,33 @@ fn git_revision_is_compared_with_the_working_tree() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("compatible  json.attach: field added"), "{out}");
     assert_eq!(cli(&["--git", "no-such-revision"], repo.path()).0, 2);
+}
+
+/// A `sha256` or SM3 `digest` (with its algorithm) of an upload's `meta` is computed by the
+/// client from the file: a new required one asks nothing more of the builder.
+#[test]
+fn a_file_digest_the_client_computes_is_not_a_builder_break() {
+    let file = "openapi/v3/demo/upload.md";
+    let upload = "\
+| body {data-required} | object | `multipart/form-data` 数据结构
+| file {data-required data-indent=1} | object | 文件
+| meta {data-required data-indent=1} | string | 媒体文件元信息
+| {colspan=3 .im-table-line}
+| filename {data-required data-indent=2} | string | 文件名";
+    let with_digests = format!(
+        "{upload}\n| sha256 {{data-required data-indent=2}} | string | 摘要\n| digest_algorithm {{data-required data-indent=2}} | string | `SM3` 枚举值\n| digest {{data-required data-indent=2}} | string | 摘要"
+    );
+    let response = "| media_id {data-required} | string | 媒体文件标识";
+    let changes = diff(&[(file, &op("post", upload, response))], &[(file, &op("post", &with_digests, response))]);
+    let found: Vec<(Kind, &str, bool)> = changes.iter().map(|c| (c.kind, c.path.as_str(), c.breaking)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (Kind::FieldAdded, "multipart.meta.sha256", false),
+            (Kind::FieldAdded, "multipart.meta.digest_algorithm", false),
+            (Kind::FieldAdded, "multipart.meta.digest", false),
+        ]
+    );
 }
 
 /// APIv2 pages are compared too: their XML members as a request part, and their transport flags

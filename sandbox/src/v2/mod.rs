@@ -111,7 +111,7 @@ pub(crate) fn answer(
                 }
                 if field.encrypted == Some(Encryption::RsaPubkey) {
                     let key = keys.encryption_key(keys.public_key_id());
-                    match key.map(|key| crate::crypto::oaep_decrypt(key, value)) {
+                    match key.map(|key| crate::crypto::decrypt_field(key, value)) {
                         Some(Ok(plain)) => decrypted.push((field.name.clone(), plain)),
                         _ => problems.push(format!("`{}` does not decrypt", field.name)),
                     }

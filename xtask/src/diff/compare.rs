@@ -207,6 +207,9 @@ impl Place {
             (Place::Request { .. }, Some(Filled::Mchid)) => {
                 Setter::Filled("the client fills it with its own merchant id unless the call sets it")
             }
+            (Place::Request { .. }, Some(Filled::FileDigest | Filled::FileName | Filled::DigestAlgorithm)) => {
+                Setter::Filled("the client computes it from the uploaded file unless the call sets it")
+            }
             (Place::Request { .. }, Some(Filled::Signature)) => {
                 Setter::Filled("the transport signs the request (APIv2 `sign` and `nonce_str`)")
             }

@@ -26,7 +26,15 @@ pub struct Member<'a> {
 impl<'a> Member<'a> {
     /// A member of a request body structure.
     pub fn body(field: &'a Field) -> Self {
-        Member { field, place: Place::Request, required: field.required, path: false, multipart: false, part: "" }
+        // A member the client fills (from the file of an upload) is not the builder's to insist on.
+        Member {
+            field,
+            place: Place::Request,
+            required: field.required && field.filled.is_none(),
+            path: false,
+            multipart: false,
+            part: "",
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{Api, Encoding, Encryption, Field, Type};
+use crate::ir::{Api, Encoding, Encryption, Field, Filled, Type};
 
 /// Generated files: path relative to the crate root → contents.
 pub type Files = BTreeMap<String, String>;
@@ -342,6 +342,14 @@ fn field_doc(field: &Field, place: Place) -> TokenStream {
         (Some(Encryption::RsaPubkey), _) => {
             text.push_str("\n\nSensitive: written here in plain text, sent encrypted with the WeChat Pay public key.")
         }
+        _ => {}
+    }
+    match field.filled {
+        Some(Filled::FileDigest) => {
+            text.push_str("\n\nComputed by the client from the uploaded file (lower-case hex) unless set.")
+        }
+        Some(Filled::DigestAlgorithm) => text.push_str("\n\nSet by the client to the documented value unless set."),
+        Some(Filled::FileName) => text.push_str("\n\nThe file part's name unless set."),
         _ => {}
     }
     doc(&text)

@@ -416,9 +416,16 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             }
         })
         .collect();
+    // The merchant is read only by the fills of `mchid`.
+    let merchant = if fills.is_empty() {
+        quote! { _merchant }
+    } else {
+        quote! { merchant }
+    };
+    let fills: Vec<TokenStream> = fills.into_iter().chain(file_fills(op, members)).collect();
     let fill_fn = (!fills.is_empty()).then(|| {
         quote! {
-            fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
+            fn fill(&mut self, #merchant: &crate::runtime::Merchant<'_>) {
                 #(#fills)*
             }
         }
@@ -485,6 +492,63 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             #v2_items
         }
     }
+}
+
+/// What the client computes from an upload's file into its `meta` (see `lower::mark_file_members`):
+/// each member the caller left unset, once the file is there.
+fn file_fills(op: &Operation, members: &[Member<'_>]) -> Vec<TokenStream> {
+    let Some(body) = &op.request.multipart else { return Vec::new() };
+    let file = body.fields.iter().find(|f| f.ty == Type::Object && f.children.is_empty());
+    let meta = body.fields.iter().find(|f| f.name == "meta");
+    let (Some(file), Some(meta)) = (file, meta) else { return Vec::new() };
+    let algorithm = meta.children.iter().find(|f| f.filled == Some(Filled::DigestAlgorithm));
+    let sets: Vec<TokenStream> = meta
+        .children
+        .iter()
+        .filter_map(|member| {
+            let value = match member.filled? {
+                Filled::FileDigest => {
+                    let name = match algorithm {
+                        Some(algorithm) if member.name == "digest" => algorithm.enum_values[0].clone(),
+                        _ => "SHA256".to_owned(),
+                    };
+                    quote! { crate::runtime::file_digest(#name, &file.bytes) }
+                }
+                Filled::DigestAlgorithm => {
+                    let value = &member.enum_values[0];
+                    quote! { ::core::convert::From::from(#value) }
+                }
+                Filled::FileName => quote! { file.filename.clone() },
+                _ => return None,
+            };
+            let (ident, _, _) = names(member);
+            Some(quote! {
+                if meta.#ident.is_none() {
+                    meta.#ident = Some(#value);
+                }
+            })
+        })
+        .collect();
+    if sets.is_empty() {
+        return Vec::new();
+    }
+    let required = |field: &Field| members.iter().any(|m| std::ptr::eq(m.field, field) && m.required);
+    let (file_ident, meta_ident) = (names(file).0, names(meta).0);
+    let file = if required(file) {
+        quote! { Some(&self.#file_ident) }
+    } else {
+        quote! { self.#file_ident.as_ref() }
+    };
+    let meta = if required(meta) {
+        quote! { Some(&mut self.#meta_ident) }
+    } else {
+        quote! { self.#meta_ident.as_mut() }
+    };
+    vec![quote! {
+        if let (Some(file), Some(meta)) = (#file, #meta) {
+            #(#sets)*
+        }
+    }]
 }
 
 fn response_kind(response: &Response) -> TokenStream {

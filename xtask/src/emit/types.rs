@@ -61,11 +61,13 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     let name = ident(&def.name);
     let fields = &def.shape.children;
     let place = place(def);
+    // A member the client fills is held as optional until it does (see `Operation::fill`).
+    let required = |field: &Field| field.required && field.filled.is_none();
     let members = fields.iter().map(|field| {
         let (field_ident, _, _) = names(field);
         let ty = value_type(field, place, false, scope);
         let doc = field_doc(field, place);
-        if field.required {
+        if required(field) {
             quote! { #doc pub #field_ident: #ty }
         } else {
             quote! { #doc pub #field_ident: Option<#ty> }
@@ -73,7 +75,7 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     });
     let json: Vec<JsonMember> = fields
         .iter()
-        .map(|field| JsonMember { ident: names(field).0, key: field.name.clone(), required: field.required })
+        .map(|field| JsonMember { ident: names(field).0, key: field.name.clone(), required: required(field) })
         .collect();
     let from = from_json(&name, &json, &cfg);
     let to = to_json(&name, &json, &cfg);

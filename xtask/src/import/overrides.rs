@@ -15,8 +15,9 @@
 //! accept = ["the payload structure follows `resource.original_type`"]
 //! ```
 //!
-//! A row edit may set `indent`, `required`, `type`, `rename`, `enum` (the values), `delete = true`,
-//! or `before = LINE` (move the row above another). `accept` lists warnings of the page (by a
+//! A row edit may set `indent`, `required`, `type`, `rename`, `enum` (the values), `encrypted`
+//! (the `data-encrypted` marker of the type cell, e.g. `by-rsa-pubkey`), `delete = true`, or
+//! `before = LINE` (move the row above another). `accept` lists warnings of the page (by a
 //! part of their text) whose worked-around reading was reviewed and is right.
 
 use std::collections::BTreeMap;
@@ -79,6 +80,9 @@ pub struct RowEdit {
     pub rename: Option<String>,
     #[serde(rename = "enum")]
     pub values: Option<Vec<String>>,
+    /// The type cell's `data-encrypted` marker: `by-rsa-pubkey` (a value encrypted with a public
+    /// key: in a response, with the merchant's) or `by-aes-gcm`.
+    pub encrypted: Option<String>,
     #[serde(default)]
     pub delete: bool,
     pub before: Option<usize>,
@@ -169,6 +173,17 @@ impl PageOverride {
             }
             if let Some(name) = &edit.rename {
                 field.name = name.clone();
+            }
+            if let Some(encrypted) = &edit.encrypted {
+                if !matches!(encrypted.as_str(), "by-rsa-pubkey" | "by-aes-gcm") {
+                    return Err(PageError {
+                        file: self.file.clone(),
+                        line: edit.line,
+                        message: format!("`encrypted = \"{encrypted}\"`: expected `by-rsa-pubkey` or `by-aes-gcm`"),
+                    });
+                }
+                field.ty_attrs.retain(|a| a.key != "data-encrypted");
+                field.ty_attrs.push(Attr { key: "data-encrypted".into(), value: Some(encrypted.clone()) });
             }
             if let Some(values) = &edit.values {
                 let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
@@ -371,6 +386,44 @@ fn split_cells(row: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_marks_a_row_encrypted() {
+        let text = "# t {#get}\n\n| 返回字典 | 类型 {.type} | 描述 {.desc}\n| --- | --- | ---\n| encrypt_key {data-required} | string | 加密密钥\n\n{.im-table #response}\n";
+        let (mut page, errors) = parse::parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let edit = |encrypted: &str| PageOverride {
+            file: "x.md".into(),
+            reason: "r".into(),
+            evidence: "e".into(),
+            rows: vec![RowEdit {
+                line: 5,
+                name: "encrypt_key".into(),
+                indent: None,
+                required: None,
+                ty: None,
+                rename: None,
+                values: None,
+                encrypted: Some(encrypted.into()),
+                delete: false,
+                before: None,
+            }],
+            insert: Vec::new(),
+            accept: Vec::new(),
+            replace: None,
+        };
+        edit("by-rsa-pubkey").apply(&mut page, Path::new(".")).unwrap();
+        let marker = page.blocks.iter().find_map(|block| match block {
+            Block::Table(table) => table.rows.iter().find_map(|row| match row {
+                Row::Field(field) => parse::attr(&field.ty_attrs, "data-encrypted").and_then(|a| a.value.clone()),
+                _ => None,
+            }),
+            _ => None,
+        });
+        assert_eq!(marker.as_deref(), Some("by-rsa-pubkey"));
+        let error = edit("by-magic").apply(&mut page, Path::new(".")).unwrap_err();
+        assert!(error.message.contains("by-magic"), "{error:?}");
+    }
 
     #[test]
     fn cells_split_at_unescaped_pipes() {
