@@ -15,6 +15,7 @@ mod operation;
 mod paging;
 mod registry;
 mod report;
+mod times;
 mod to_json;
 mod values;
 mod writing;
@@ -24,7 +25,10 @@ pub use builder::{finish, join, list, nested, optional, path_value, required, Bu
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
 pub use from_json::{read_strict, FromJson, Reader, Reading};
-pub use to_json::{put, put_optional, ToJson};
+pub use times::{Date, DateTime, TimeError, TimeFormat, TimeOfDay, CHINA};
+/// The `time` crate, whose values [`DateTime`], [`Date`] and [`TimeOfDay`] hold.
+pub use ::time;
+pub use to_json::{put, put_optional, put_time, put_time_optional, time_param, ToJson};
 pub use operation::{Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
