@@ -28,3 +28,4 @@ mod guards;
 #[cfg(feature = "axum")]
 mod merchants;
 mod v2;
+mod times;

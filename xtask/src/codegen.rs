@@ -112,7 +112,7 @@ pub fn workspace() -> PathBuf {
 pub fn runtime_dependency(out: &Path) -> String {
     let runtime = workspace().join("runtime");
     if is_workspace_crate(out) {
-        "{ path = \"../runtime\", version = \"0.1.0\" }".to_owned()
+        "{ path = \"../runtime\", version = \"0.2.0\" }".to_owned()
     } else {
         format!("{{ path = {:?} }}", runtime.display().to_string())
     }
