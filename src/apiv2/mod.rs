@@ -9,10 +9,10 @@
 //!
 //! - **Signing** ([`sign()`]): `nonce_str` (unless the page says `nonceless`) and `sign` are
 //!   added to the members, MD5 unless the request's `sign_type` says `HMAC-SHA256`.
-//! - **Answers**: `return_code` other than `SUCCESS` is [`Error::V2Return`] (unsigned by design);
+//! - **Answers**: `return_code` other than `SUCCESS` is [`Error::V2Return`](crate::Error::V2Return) (unsigned by design);
 //!   otherwise a `sign` is verified with the request's algorithm (an answer the page documents as
 //!   signed without one is refused), then `result_code` `FAIL` (or an `err_code`) is
-//!   [`Error::V2Result`], never a success. Only then is the answer decoded.
+//!   [`Error::V2Result`](crate::Error::V2Result), never a success. Only then is the answer decoded.
 //! - **XML** is read by the runtime's `xml` module: no DOCTYPE, no entity, no processing
 //!   instruction, at most [`max_body_size`](crate::ClientBuilder::max_body_size) bytes.
 

@@ -14,7 +14,7 @@
 //!   and is the payload.
 //!
 //! Each is checked before anything is typed, and handled at most once per notification with the
-//! same [`ReplayGuard`](crate::notify::ReplayGuard)s as APIv3's: the id is the `event_id` when
+//! same [`crate::notify::ReplayGuard`]s as APIv3's: the id is the `event_id` when
 //! there is one, else a SHA-256 of the payload's members (a redelivery carries the same).
 //! Answer with [`success_body`] or [`fail_body`] (XML).
 
