@@ -42,6 +42,7 @@ let client = Client::builder("1900000109", "3775B6A45ACD588826D15E583A95F5DD2C6B
 
 /// "A payment, end to end": the order and what the mini-program needs to pay it.
 async fn the_order(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::runtime::time::{Duration, OffsetDateTime};
 use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
 
 let order = Request::builder()
@@ -51,6 +52,7 @@ let order = Request::builder()
     .notify_url("https://shop.example.com/wechatpay/notify")
     .amount(Amount::builder().total(100))
     .payer(Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+    .time_expire(OffsetDateTime::now_utc() + Duration::minutes(30))  // sent as 2026-…T…+08:00
     .build()?;                      // Err names every missing required field by JSON path
 let prepay = client.send(order).await?;
 let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id).await?; // for wx.requestPayment
@@ -79,6 +81,9 @@ use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Reques
 let query = Request::builder().out_trade_no("1217752501201407033233368018").build()?;
 let order = client.send(query).await?.strict()?;
 println!("{} is {} ({} fen)", order.out_trade_no, order.trade_state, order.amount.total);
+if let Some(paid) = &order.success_time {    // a DateTime: the text as sent, and its value
+    println!("paid at {paid}, Unix time {:?}", paid.to_time().map(|at| at.unix_timestamp()));
+}
     Ok(())
 }
 

@@ -102,8 +102,9 @@ pub const DEFAULT_KEY_REFRESH_WAIT: Duration = Duration::from_secs(3);
 pub struct Notification {
     /// The notification's unique id: redeliveries of one notification carry the same id.
     pub id: String,
-    /// When WeChat Pay created it (RFC 3339, e.g. `2026-08-01T10:00:00+08:00`).
-    pub create_time: String,
+    /// When WeChat Pay created it: the text as it came (RFC 3339, e.g.
+    /// `2026-08-01T10:00:00+08:00`) and its value (`to_time()`).
+    pub create_time: wechatpay_generated::runtime::DateTime,
     /// The event type, e.g. `TRANSACTION.SUCCESS`.
     pub event_type: String,
     /// The resource type, e.g. `encrypt-resource`.

@@ -45,6 +45,7 @@ impl Api {
                     encoded: field.encoded,
                     filled: field.filled,
                     indexed: field.indexed,
+                    format: field.format,
                     children: fields(&field.children),
                     rust: None,
                 })
@@ -354,6 +355,10 @@ pub struct Field {
     /// 2 for `coupon_id_$n_$m`; a list (of lists) in Rust. 0 for any other field.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub indexed: u8,
+    /// `data-format`: how a string writes the time it holds (RFC 3339, `yyyyMMddHHmmss`, …), or
+    /// that a string whose name looks like a time holds none (`text`). Absent for other fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<TimeFormat>,
     /// Nested fields: an object's members, an array's item members, or the structure inside an
     /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -377,8 +382,81 @@ impl Field {
             encoded: None,
             filled: None,
             indexed: 0,
+            format: None,
             children: Vec::new(),
             rust: None,
+        }
+    }
+
+    /// The time format of a string holding a time (`text` is none).
+    pub fn time_format(&self) -> Option<TimeFormat> {
+        self.format.filter(|format| *format != TimeFormat::Text)
+    }
+}
+
+/// How a string writes a time (`data-format`), as the pages document it. Every format without an
+/// offset is China Standard Time (UTC+8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TimeFormat {
+    /// RFC 3339 with its offset: `2018-06-08T10:34:56+08:00`.
+    #[serde(rename = "date-time")]
+    Rfc3339,
+    /// `20180608103456`.
+    #[serde(rename = "yyyyMMddHHmmss")]
+    Compact,
+    /// `2018-06-08 10:34:56`.
+    #[serde(rename = "yyyy-MM-dd HH:mm:ss")]
+    Spaced,
+    /// `2018-06-08`.
+    #[serde(rename = "date")]
+    Date,
+    /// `20180608`.
+    #[serde(rename = "yyyyMMdd")]
+    CompactDate,
+    /// A time of day, `09:30`.
+    #[serde(rename = "HH:mm")]
+    HourMinute,
+    /// No time: a string whose name looks like one holds something else (a duration, a list).
+    #[serde(rename = "text")]
+    Text,
+}
+
+impl TimeFormat {
+    pub const ALL: [TimeFormat; 7] = [
+        TimeFormat::Rfc3339,
+        TimeFormat::Compact,
+        TimeFormat::Spaced,
+        TimeFormat::Date,
+        TimeFormat::CompactDate,
+        TimeFormat::HourMinute,
+        TimeFormat::Text,
+    ];
+
+    /// The `data-format` value: `date-time`, `yyyyMMddHHmmss`, `date`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeFormat::Rfc3339 => "date-time",
+            TimeFormat::Compact => "yyyyMMddHHmmss",
+            TimeFormat::Spaced => "yyyy-MM-dd HH:mm:ss",
+            TimeFormat::Date => "date",
+            TimeFormat::CompactDate => "yyyyMMdd",
+            TimeFormat::HourMinute => "HH:mm",
+            TimeFormat::Text => "text",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TimeFormat> {
+        TimeFormat::ALL.into_iter().find(|format| format.as_str() == text)
+    }
+
+    /// What the generated crate holds a value of this format in: `DateTime`, `Date`, `TimeOfDay`
+    /// (`None` for `text`).
+    pub fn rust_type(self) -> Option<&'static str> {
+        match self {
+            TimeFormat::Rfc3339 | TimeFormat::Compact | TimeFormat::Spaced => Some("DateTime"),
+            TimeFormat::Date | TimeFormat::CompactDate => Some("Date"),
+            TimeFormat::HourMinute => Some("TimeOfDay"),
+            TimeFormat::Text => None,
         }
     }
 }

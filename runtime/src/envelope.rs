@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 pub struct Envelope {
     /// The notification's unique id.
     pub id: String,
-    /// When the notification was created (RFC 3339).
-    pub create_time: String,
+    /// When the notification was created (RFC 3339), its text kept as it came.
+    pub create_time: crate::DateTime,
     /// The event type, e.g. `TRANSACTION.SUCCESS`.
     pub event_type: String,
     /// The resource type, e.g. `encrypt-resource`.

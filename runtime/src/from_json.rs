@@ -18,6 +18,7 @@ use jiter::{Jiter, JiterError, Peek};
 use serde_json::{Map, Value};
 
 use crate::report::{DecodeError, Deviation};
+use crate::times::TimeFormat;
 use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, UrlEncoded};
 
 /// A value read from JSON.
@@ -49,6 +50,8 @@ pub struct Reading {
     /// Inside a URL-encoded string, whose members are all text: numbers and booleans are read
     /// from their text exactly, however strict the reading.
     text: usize,
+    /// The documented format of the time being read (see [`Reader::member_time`]).
+    format: Option<TimeFormat>,
 }
 
 #[derive(Debug)]
@@ -94,6 +97,26 @@ impl Reading {
             }
         }
         path
+    }
+
+    /// The documented format of the time being read, if it is one.
+    pub(crate) fn format(&self) -> Option<TimeFormat> {
+        self.format
+    }
+
+    /// Reads with `format` as the documented format of the time (or list of times) being read
+    /// (what [`Reader::member_time`] does for a member).
+    #[cfg(test)]
+    pub(crate) fn with_format<T>(&mut self, format: Option<TimeFormat>, read: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.format, format);
+        let result = read(self);
+        self.format = outer;
+        result
+    }
+
+    /// Whether values are read as the service sends them (see [`lenient`](Self::lenient)).
+    pub(crate) fn is_lenient(&self) -> bool {
+        self.lenient
     }
 
     /// An error at the path being read.
@@ -219,6 +242,25 @@ impl<'a, 'r> Reader<'a, 'r> {
     /// a value that does not read as `T` is recorded with what arrived and read as its default.
     pub fn member_required<T: FromJson>(&mut self, name: &'static str) -> Result<Option<T>, DecodeError> {
         self.within(Step::Key(name), |r| r.value(true))
+    }
+
+    /// An optional member holding a time (or times) documented in `format` (see
+    /// [`DateTime`](crate::DateTime)).
+    pub fn member_time<T: FromJson>(&mut self, name: &'static str, format: TimeFormat) -> Result<Option<T>, DecodeError> {
+        self.in_format(format, |r| r.within(Step::Key(name), |r| r.value(false)))
+    }
+
+    /// A required member holding a time (or times) documented in `format`.
+    pub fn member_time_required<T: FromJson>(&mut self, name: &'static str, format: TimeFormat) -> Result<Option<T>, DecodeError> {
+        self.in_format(format, |r| r.within(Step::Key(name), |r| r.value(true)))
+    }
+
+    /// Runs `read` with `format` as the documented format of the time being read.
+    fn in_format<T>(&mut self, format: TimeFormat, read: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = self.at.format.replace(format);
+        let result = read(self);
+        self.at.format = outer;
+        result
     }
 
     /// The value of a required member once the object is read: absent (or `null`) is an error

@@ -74,6 +74,10 @@ pub enum DeviationKind {
     /// The body holds none of the documented members: another variant of the answer, or members
     /// renamed. Every member reads as its default.
     Undocumented,
+    /// A time that is not in its documented format (`expected` says which, e.g. `a date-time (RFC
+    /// 3339)`): unlike the others, its text is kept as received, without a value (see
+    /// [`DateTime`](crate::DateTime)).
+    Format { expected: &'static str },
 }
 
 impl Deviation {
@@ -83,6 +87,10 @@ impl Deviation {
 
     pub fn mismatch(path: String, message: &str, found: &'static str) -> Self {
         Deviation { path, kind: DeviationKind::Mismatch { message: message.to_owned(), found } }
+    }
+
+    pub fn format(path: String, expected: &'static str) -> Self {
+        Deviation { path, kind: DeviationKind::Format { expected } }
     }
 
     pub fn undocumented() -> Self {
@@ -97,6 +105,7 @@ impl fmt::Display for Deviation {
             DeviationKind::Absent => write!(f, "{at}: required but absent (read as its default)"),
             DeviationKind::Mismatch { message, .. } => write!(f, "{at}: {message} (read as its default)"),
             DeviationKind::Undocumented => write!(f, "{at}: none of the documented members is present"),
+            DeviationKind::Format { expected } => write!(f, "{at}: not {expected} (kept as received)"),
         }
     }
 }

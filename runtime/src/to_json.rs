@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, UrlEncoded};
+use crate::times::TimeFormat;
+use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
 use crate::writing::Writing;
 
 /// A value written as JSON; sensitive values sealed by `out` (see [`Writing`]).
@@ -22,6 +23,24 @@ pub fn put_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, valu
     if let Some(value) = value {
         put(object, name, value, out);
     }
+}
+
+/// Writes a member holding a time (or times) in its documented `format`.
+pub fn put_time<T: ToJson + ?Sized>(object: &mut Map<String, Value>, name: &str, value: &T, format: TimeFormat, out: &mut Writing<'_>) {
+    let written = out.with_time_format(Some(format), |out| value.to_json(out));
+    object.insert(name.to_owned(), written);
+}
+
+/// Writes a member holding a time when it is set.
+pub fn put_time_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, value: &Option<T>, format: TimeFormat, out: &mut Writing<'_>) {
+    if let Some(value) = value {
+        put_time(object, name, value, format, out);
+    }
+}
+
+/// A time (or times) as a path, query or header value, in its documented `format`.
+pub fn time_param<T: ToParam + ?Sized>(value: &T, format: TimeFormat, out: &mut Writing<'_>) -> String {
+    out.with_time_format(Some(format), |out| value.to_param(out))
 }
 
 impl ToJson for String {

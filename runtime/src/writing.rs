@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::times::TimeFormat;
+
 /// Encrypts a sensitive value for WeChat Pay (RSA-OAEP with its public key or platform
 /// certificate, Base64): the transport's side of [`Writing`].
 pub trait Seal {
@@ -38,19 +40,21 @@ pub struct Writing<'a> {
     seal: Option<&'a dyn Seal>,
     sealed: usize,
     failure: Option<SealError>,
+    /// The documented format of the time being written (see [`put_time`](crate::put_time)).
+    format: Option<TimeFormat>,
 }
 
 impl<'a> Writing<'a> {
     /// Sensitive values are sealed with `seal`.
     pub fn sealing(seal: &'a dyn Seal) -> Self {
-        Writing { seal: Some(seal), sealed: 0, failure: None }
+        Writing { seal: Some(seal), sealed: 0, failure: None, format: None }
     }
 
     /// No key: a sensitive value met is written as an empty string and recorded as
     /// [`SealError::NoKey`]. Also how responses are written back to JSON (they hold no
     /// sensitive value: what WeChat Pay encrypts for the merchant is [`Encrypted`](crate::Encrypted)).
     pub fn unsealed() -> Self {
-        Writing { seal: None, sealed: 0, failure: None }
+        Writing { seal: None, sealed: 0, failure: None, format: None }
     }
 
     /// Seals one sensitive value: its ciphertext, or an empty string with the failure recorded.
@@ -69,6 +73,19 @@ impl<'a> Writing<'a> {
                 String::new()
             }
         }
+    }
+
+    /// The documented format of the time being written, if it is one.
+    pub(crate) fn time_format(&self) -> Option<TimeFormat> {
+        self.format
+    }
+
+    /// Writes with `format` as the documented format of the time (or list of times) written.
+    pub(crate) fn with_time_format<T>(&mut self, format: Option<TimeFormat>, write: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.format, format);
+        let written = write(self);
+        self.format = outer;
+        written
     }
 
     /// How many sensitive values were sealed.

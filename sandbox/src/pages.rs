@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
-use wechatpay_sdk_ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, Type};
+use wechatpay_sdk_ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, TimeFormat, Type};
 
 use crate::crypto;
 use crate::keys::Held;
@@ -256,6 +256,8 @@ impl Check<'_> {
             };
             if !ok {
                 self.problem(at, &format!("`{item}` is not {}", field.ty.as_str()));
+            } else if let Some(format) = field.time_format().filter(|format| !is_time(item, *format)) {
+                self.problem(at, &format!("`{item}` is not a time in {}", format.as_str()));
             } else if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == item) {
                 self.problem(at, &format!("`{item}` is not one of the documented values"));
             }
@@ -334,6 +336,8 @@ impl Check<'_> {
                     }
                 } else if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == text) {
                     self.problem(at, &format!("`{text}` is not one of the documented values"));
+                } else if let Some(format) = field.time_format().filter(|format| !is_time(text, *format)) {
+                    self.problem(at, &format!("`{text}` is not a time in {}", format.as_str()));
                 }
             }
             Type::Integer | Type::IntegerArray => match value.as_i64() {
@@ -416,6 +420,9 @@ pub fn sample(field: &Field, side: Side) -> Value {
                         _ => inner.to_string(),
                     });
                 }
+                if let Some(format) = field.time_format() {
+                    return json!(time_sample(format));
+                }
                 match (field.encrypted, side) {
                     (Some(Encryption::RsaPubkey), Side::Request) => json!(format!("secret {}", field.name)),
                     _ => json!(format!("{}-1", field.name)),
@@ -440,6 +447,44 @@ pub fn sample(field: &Field, side: Side) -> Value {
         json!([one(field)])
     } else {
         one(field)
+    }
+}
+
+/// A time in `format`: the same instant (2018-06-08 10:34:56 China time) in each.
+pub fn time_sample(format: TimeFormat) -> &'static str {
+    match format {
+        TimeFormat::Rfc3339 => "2018-06-08T10:34:56+08:00",
+        TimeFormat::Compact => "20180608103456",
+        TimeFormat::Spaced => "2018-06-08 10:34:56",
+        TimeFormat::Date => "2018-06-08",
+        TimeFormat::CompactDate => "20180608",
+        TimeFormat::HourMinute => "10:34",
+        TimeFormat::Text => "text",
+    }
+}
+
+/// Whether `text` is a time in `format`, judged by its shape (digits where the format has them,
+/// its separators, RFC 3339's fraction and offset), apart from the client's own parser.
+pub fn is_time(text: &str, format: TimeFormat) -> bool {
+    let shaped = |text: &str, pattern: &str| {
+        text.len() == pattern.len()
+            && text.bytes().zip(pattern.bytes()).all(|(c, p)| if p == b'd' { c.is_ascii_digit() } else { c == p })
+    };
+    match format {
+        TimeFormat::Rfc3339 => {
+            let (Some(head), Some(rest)) = (text.get(..19), text.get(19..)) else { return false };
+            let rest = match rest.strip_prefix('.') {
+                Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
+                None => rest,
+            };
+            shaped(head, "dddd-dd-ddTdd:dd:dd") && (rest == "Z" || shaped(rest, "+dd:dd") || shaped(rest, "-dd:dd"))
+        }
+        TimeFormat::Compact => shaped(text, "dddddddddddddd"),
+        TimeFormat::Spaced => shaped(text, "dddd-dd-dd dd:dd:dd"),
+        TimeFormat::Date => shaped(text, "dddd-dd-dd"),
+        TimeFormat::CompactDate => shaped(text, "dddddddd"),
+        TimeFormat::HourMinute => shaped(text, "dd:dd"),
+        TimeFormat::Text => true,
     }
 }
 

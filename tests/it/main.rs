@@ -34,3 +34,4 @@ mod merchants;
 mod v2;
 #[cfg(feature = "sandbox")]
 mod sandbox_client;
+mod times;

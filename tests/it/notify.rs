@@ -96,7 +96,9 @@ async fn transaction_success_is_verified_decrypted_and_typed() {
     assert_eq!(notification.resource_type, RESOURCE);
     assert_eq!(notification.summary, "支付成功");
     assert!(notification.id.starts_with("EV-"), "{}", notification.id);
-    assert!(notification.create_time.ends_with("+08:00"), "{}", notification.create_time);
+    assert!(notification.create_time.as_str().ends_with("+08:00"), "{}", notification.create_time);
+    let created = notification.create_time.to_time().expect("an RFC 3339 date-time");
+    assert_eq!(created.offset().whole_hours(), 8);
     assert_eq!(notification.verified.serial, PLATFORM_SERIAL);
     let Event::TransactionSuccess(transaction) = notification.event else {
         panic!("not a TRANSACTION.SUCCESS: {:?}", notification.event);

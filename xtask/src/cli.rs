@@ -86,7 +86,8 @@ pub struct CodegenArgs {
     /// Write nothing: list each generated file that is stale, missing or extra, and fail if there is one
     #[arg(long)]
     pub check: bool,
-    /// Also print how many fields of each family are described, and the peak memory
+    /// Also print how many fields of each family are described, which fields hold times (and which
+    /// strings look like times but are not, with the reason), and the peak memory
     #[arg(long)]
     pub stats: bool,
 }

@@ -94,6 +94,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// What the crate holds per family.
     pub coverage: std::collections::BTreeMap<String, Coverage>,
+    /// Which fields hold times, and which look like times but do not (`codegen --stats`).
+    pub times: crate::times::TimeStats,
     /// With `check`: files that are stale, missing or extra (empty when up to date).
     pub problems: Vec<String>,
     /// Page defects worked around (`file:line: …`).
@@ -167,7 +169,7 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
             problems.extend(sandbox_api::sync(&api, &copy, check).map_err(io_error)?);
         }
     }
-    Ok(Outcome { summary, problems, coverage: coverage(&api), warnings: api.warnings })
+    Ok(Outcome { summary, problems, coverage: coverage(&api), times: crate::times::TimeStats::of(&api), warnings: api.warnings })
 }
 
 fn summarize(api: &Api, files: &Files) -> Summary {

@@ -9,6 +9,7 @@
 //! page the import cannot represent is an error, never a guess.
 
 pub mod canonical;
+pub mod formats;
 pub mod glossary;
 pub mod overrides;
 
@@ -24,6 +25,7 @@ use crate::load::pages;
 use crate::lower::{lower, Lowered};
 use crate::parse;
 use canonical::{Describe, Place};
+use formats::Samples;
 use glossary::Glossary;
 use overrides::Overrides;
 
@@ -102,13 +104,21 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
         })
         .collect();
 
-    let imported: Vec<(String, Result<Imported, Vec<PageError>>)> = sources
+    let texts: Vec<(&String, Result<String, Vec<PageError>>)> = sources
         .par_iter()
-        .map(|(relative, path)| {
-            let result =
-                std::fs::read_to_string(path).map_err(|e| vec![io_error(Path::new(relative), e)]).and_then(|text| {
-                    import_page(relative, &text, &overrides, &specs.join(FRAGMENTS), &existing, &glossary)
-                });
+        .map(|(relative, path)| (relative, std::fs::read_to_string(path).map_err(|e| vec![io_error(Path::new(relative), e)])))
+        .collect();
+    // The rule deciding times reads the samples of every page (a page's neighbours count).
+    let samples = Samples::collect(
+        texts.iter().filter_map(|(relative, text)| Some((relative.as_str(), text.as_ref().ok()?.as_str()))),
+    );
+    let imported: Vec<(String, Result<Imported, Vec<PageError>>)> = texts
+        .into_par_iter()
+        .map(|(relative, text)| {
+            let result = text.and_then(|text| {
+                let source = Source { overrides: &overrides, fragments: &specs.join(FRAGMENTS), samples: &samples };
+                import_page(relative, &text, &source, &existing, &glossary)
+            });
             (relative.clone(), result)
         })
         .collect();
@@ -196,17 +206,32 @@ enum Imported {
     Page { text: String, warnings: Vec<String>, rows: usize, described: usize, operations: usize, notifications: usize },
 }
 
+/// What a source page is read with: the reviewed corrections (and the folder of the tables they
+/// put in place) and the tree's samples, for the rule deciding times.
+pub struct Source<'a> {
+    pub overrides: &'a Overrides,
+    pub fragments: &'a Path,
+    pub samples: &'a Samples,
+}
+
+impl Source<'_> {
+    /// Reads a page of the source tree: its override applied, its times decided, lowered.
+    pub fn read(&self, relative: &str, text: &str) -> Result<Lowered, Vec<PageError>> {
+        let fix = self.overrides.for_page(relative).map(|o| (o, self.fragments));
+        read(relative, text, fix, Some(self.samples))
+    }
+}
+
 /// Reads one source page (with its override), writes its canonical text, and checks that the
 /// text reads back to the same facts.
 fn import_page(
     relative: &str,
     text: &str,
-    overrides: &Overrides,
-    fragments: &Path,
+    source: &Source<'_>,
     existing: &Existing,
     glossary: &Glossary,
 ) -> Result<Imported, Vec<PageError>> {
-    let lowered = read(relative, text, overrides.for_page(relative).map(|o| (o, fragments)))?;
+    let lowered = source.read(relative, text)?;
     let family = match &lowered {
         Lowered::Operations(ops, _) => ops.first().map(|op| op.family.as_str()).unwrap_or_default(),
         _ => "webhook",
@@ -229,7 +254,7 @@ fn import_page(
             (canonical::notification_page(n, &words), warnings.clone(), (0, 1))
         }
     };
-    let back = read(relative, &text, None).map_err(|errors| {
+    let back = read(relative, &text, None, None).map_err(|errors| {
         errors
             .into_iter()
             .map(|e| PageError { message: format!("the imported page does not read back: {}", e.message), ..e })
@@ -290,11 +315,13 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> S
     format!("`{at}`: {} became {}", short(a), short(b))
 }
 
-/// Parses a page, applies its override (with the folder of its fragments), lowers it.
+/// Parses a page, applies its override (with the folder of its fragments), with `samples` (a
+/// source page) writes the rule's time formats (`formats.rs`), lowers it.
 pub fn read(
     relative: &str,
     text: &str,
     fix: Option<(&overrides::PageOverride, &Path)>,
+    samples: Option<&Samples>,
 ) -> Result<Lowered, Vec<PageError>> {
     let (mut page, errors) = parse::parse(text);
     if !errors.is_empty() {
@@ -305,6 +332,9 @@ pub fn read(
     }
     if let Some((fix, fragments)) = fix {
         fix.apply(&mut page, fragments).map_err(|e| vec![e])?;
+    }
+    if let Some(samples) = samples {
+        formats::mark(&mut page, relative, samples);
     }
     lower(relative, &page)
 }
@@ -382,7 +412,7 @@ impl Existing {
         let mut errors = Vec::new();
         for (relative, path) in files {
             let text = std::fs::read_to_string(&path).map_err(|e| vec![io_error(&path, e)])?;
-            match read(&relative, &text, None) {
+            match read(&relative, &text, None, None) {
                 Ok(Lowered::Operations(ops, _)) => {
                     for op in &ops {
                         existing.pages.insert(relative.clone(), op.description.clone());

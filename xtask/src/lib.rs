@@ -24,6 +24,7 @@ pub mod naming;
 pub mod parse;
 pub mod release;
 pub mod rust_version;
+pub mod times;
 pub mod typespace;
 
 pub use error::PageError;

@@ -4,7 +4,7 @@
 use crate::error::PageError;
 use crate::ir::{
     BaseUri, Encoding, Encryption, Field, Filled, Fragment, Method, Notification, Operation, Part, Protocol, Request,
-    Response, Type,
+    Response, TimeFormat, Type,
 };
 use crate::parse::{attr, Block, Page, RawField, Row, Table, TableKind};
 
@@ -638,6 +638,13 @@ fn merge(first: &mut Field, other: Field) -> Located<()> {
             ),
         ));
     }
+    if first.format != other.format {
+        let shown = |format: Option<TimeFormat>| format.map_or("no data-format", TimeFormat::as_str);
+        return Err((
+            other.line,
+            format!("`{}` is written as {} here and as {} at line {}", other.name, shown(other.format), shown(first.format), first.line),
+        ));
+    }
     first.required &= other.required;
     for value in other.enum_values {
         if !first.enum_values.contains(&value) {
@@ -713,6 +720,16 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
         Some("by-urlencode") => Some(Encoding::UrlEncode),
         Some(other) => return Err((raw.line, format!("unknown `data-encoded={other}` on `{}`", raw.name))),
     };
+    let format = match attr(&raw.ty_attrs, "data-format").and_then(|a| a.value.as_deref()) {
+        None => None,
+        Some(value) if ty == Type::String => Some(
+            TimeFormat::parse(value)
+                .ok_or_else(|| (raw.line, format!("unknown `data-format={value}` on `{}`", raw.name)))?,
+        ),
+        Some(_) => {
+            return Err((raw.line, format!("`data-format` on `{}`, a {}: only a string holds a time", raw.name, ty.as_str())))
+        }
+    };
     let (description, mut enum_values) = description(&raw.description);
     if flag {
         enum_values = vec!["true".to_owned()];
@@ -730,6 +747,7 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             encoded,
             filled: None,
             indexed: indexed(&raw.name).1,
+            format,
             children: Vec::new(),
             rust: None,
         },

@@ -44,13 +44,14 @@ fn run_codegen(args: &CodegenArgs) -> ExitCode {
     let result = codegen::run_with(specs, out, check, &options);
     let elapsed = start.elapsed();
     match result {
-        Ok(Outcome { summary, problems, warnings, coverage }) => {
+        Ok(Outcome { summary, problems, warnings, coverage, times }) => {
             for warning in &warnings {
                 eprintln!("warning: {warning}");
             }
             println!("{}", summary.line(elapsed));
             if args.stats {
                 print_coverage(&coverage);
+                print!("{}", times.report());
                 if let Some(peak) = codegen::peak_memory_kib() {
                     println!("peak memory: {:.1} MiB", peak as f64 / 1024.0);
                 }

@@ -151,3 +151,36 @@ fn the_sandbox_copy_is_deterministic_prose_free_and_checked() {
     std::fs::write(&copy, sandbox_api::compress(b"{}").unwrap()).unwrap();
     assert!(sandbox_api::sync(&api, &copy, true).unwrap()[0].starts_with("stale: "));
 }
+
+/// `codegen --stats`: the fields typed as times, by format, and the strings (or numbers) whose
+/// name looks like a time but that hold none, each with its reason.
+#[test]
+fn stats_count_times_by_format_and_say_why_a_look_alike_is_none() {
+    use xtask::ir::TimeFormat;
+    let api = xtask::load(&fixtures()).unwrap();
+    let stats = xtask::times::TimeStats::of(&api);
+    let typed: Vec<(TimeFormat, usize)> = stats.typed.iter().map(|(f, n)| (*f, *n)).collect();
+    assert_eq!(
+        typed,
+        [
+            (TimeFormat::Rfc3339, 3), // settlements' time_expire and success_time, DEMO.DONE's done_time (once)
+            (TimeFormat::Compact, 3),
+            (TimeFormat::Spaced, 1),
+            (TimeFormat::Date, 1),
+            (TimeFormat::CompactDate, 1),
+            (TimeFormat::HourMinute, 1),
+        ]
+    );
+    let untyped: Vec<(&str, &str)> = stats.untyped.iter().map(|(at, why)| (at.as_str(), why.as_str())).collect();
+    assert_eq!(untyped.len(), 2, "{untyped:?}");
+    assert_eq!(untyped[0].0, "openapi/v3/demo/settlements.md:27 duration_time");
+    assert!(untyped[0].1.starts_with("`data-format=text`"), "{}", untyped[0].1);
+    assert_eq!(untyped[1].0, "openapi/v3/demo/settlements.md:28 notify_time");
+    assert!(untyped[1].1.starts_with("documented as integer"), "{}", untyped[1].1);
+    let report = stats.report();
+    assert!(
+        report.starts_with("times: 10 field(s) typed as times (date-time 3, yyyyMMddHHmmss 3, yyyy-MM-dd HH:mm:ss 1, date 1, yyyyMMdd 1, HH:mm 1); 2 field(s) look like times"),
+        "{report}"
+    );
+    assert!(report.contains("\n  openapi/v3/demo/settlements.md:28 notify_time: documented as integer"), "{report}");
+}

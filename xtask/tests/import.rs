@@ -149,3 +149,72 @@ fn a_page_the_import_cannot_represent_is_an_error_not_a_guess() {
     assert!(errors[0].message.contains("the payload cannot be read"), "{}", errors[0]);
     assert!(!specs.path().join("webhook").exists(), "nothing written");
 }
+
+/// A page whose PHP sample shows `values` for the rows it names, as the docs' samples do.
+fn with_sample(page: String, values: &[(&str, &str)]) -> String {
+    let lines: String = values.iter().map(|(name, value)| format!("  '{name}' => '{value}',\n")).collect();
+    format!("{page}\n```php\n$instance->v3->demo->post(['json' => [\n{lines}]]);\n```\n")
+}
+
+#[test]
+fn the_import_writes_each_times_format_from_the_samples_around_it_or_the_convention() {
+    let (docs, specs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let rows = "| json {data-required} | object | 请求体\n\
+| time_expire {data-indent=1} | string | 交易结束时间\n\
+| start_time {data-indent=1} | string | 服务开始时间\n\
+| bill_date {data-indent=1} | string | 账单日期\n\
+| free_time {data-indent=1} | string | 免费时长\n\
+| sales_at {data-indent=1} | string | 订单金额\n\
+| scene_info {data-indent=1} | object | 场景\n\
+| begin_time {data-indent=2} | string | 开始\n\
+| {colspan=3 .im-table-line}\n\
+| scene_info {data-indent=1} | object | 另一场景\n\
+| begin_time {data-indent=2} | string | 开始\n";
+    // The page's own samples: a duration is no time; `start_time` has none here.
+    let orders = with_sample(page("下单", rows), &[("time_expire", "20180608103456"), ("free_time", "1200")]);
+    write(docs.path(), "openapi/v3/demo/orders.md", &orders);
+    // A neighbour in the family shows `start_time` as a date.
+    let other = with_sample(page("其他", "| json {data-required} | object | 请求体\n| start_time {data-indent=1} | string | 开始\n"), &[("start_time", "2019-06-11")]);
+    write(docs.path(), "openapi/v3/demo/other.md", &other);
+    // Another family's samples do not count.
+    let elsewhere = with_sample(page("别处", "| json {data-required} | object | 请求体\n| bill_date {data-indent=1} | string | 日期\n"), &[("bill_date", "20190611")]);
+    write(docs.path(), "openapi/v3/another/page.md", &elsewhere);
+
+    run(docs.path(), specs.path(), false);
+    let written = read(specs.path(), "openapi/v3/demo/orders.md");
+    for (row, format) in [
+        ("time_expire {data-indent=1}", "yyyyMMddHHmmss"), // its own sample
+        ("start_time {data-indent=1}", "date"),            // a neighbour's sample
+        ("bill_date {data-indent=1}", "date"),             // APIv3's convention for a date
+        ("free_time {data-indent=1}", "text"),             // a duration
+        ("sales_at {data-indent=1}", "text"),              // `_at` holds no time by convention
+        ("begin_time {data-indent=2}", "date-time"),       // both alternatives, APIv3's convention
+    ] {
+        let expected = format!("| {row} | string {{data-format={format}}} |");
+        assert!(written.contains(&expected), "{expected} in\n{written}");
+    }
+    assert!(!written.contains("'time_expire'"), "samples never enter specs/: {written}");
+    assert!(import::run(docs.path(), specs.path(), true).is_ok(), "the formats read back: --check passes");
+
+    // A reviewed override puts another format where the rule is wrong (line 16: `free_time`).
+    write(
+        specs.path(),
+        "overrides.toml",
+        "[[page]]\nfile = \"openapi/v3/demo/orders.md\"\nreason = \"a time\"\nevidence = \"answers\"\nrows = [{ line = 16, name = \"free_time\", format = \"yyyy-MM-dd HH:mm:ss\" }]\n",
+    );
+    run(docs.path(), specs.path(), false);
+    let written = read(specs.path(), "openapi/v3/demo/orders.md");
+    assert!(
+        written.contains("| free_time {data-indent=1} | string {data-format=\"yyyy-MM-dd HH:mm:ss\"} |"),
+        "{written}"
+    );
+    // One that is no format is refused, naming the row.
+    write(
+        specs.path(),
+        "overrides.toml",
+        "[[page]]\nfile = \"openapi/v3/demo/orders.md\"\nreason = \"a time\"\nevidence = \"answers\"\nrows = [{ line = 16, name = \"free_time\", format = \"seconds\" }]\n",
+    );
+    let errors = import::run(docs.path(), specs.path(), false).unwrap_err();
+    assert!(errors[0].message.contains("`format = \"seconds\"` is no data-format"), "{}", errors[0]);
+    assert_eq!(errors[0].line, 16);
+}

@@ -106,6 +106,9 @@ pub(crate) fn answer(
                 if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == value) {
                     problems.push(format!("`{}` is not one of its values", field.name));
                 }
+                if field.time_format().is_some_and(|format| !crate::pages::is_time(value, format)) {
+                    problems.push(format!("`{}` is not a time in its format", field.name));
+                }
                 if field.filled == Some(Filled::Mchid) && value != keys.mchid() {
                     problems.push(format!("`{}` is not the merchant's", field.name));
                 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Part, Request, Response};
+use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Part, Request, Response, TimeFormat};
 
 /// One schema change, classified for users of the generated crate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -140,6 +140,8 @@ pub enum Kind {
     BaseUriChanged,
     /// APIv2: the client certificate, the nonce or a signed URL's fragment.
     TransportChanged,
+    /// A string holds a time now, no longer, or in another format (`data-format`).
+    FormatChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
     /// elsewhere (`rust.type_name`, `rust.type_path`).
     TypeRenamed,
@@ -166,6 +168,7 @@ impl Kind {
             Kind::ResponseKindChanged => "response kind changed",
             Kind::BaseUriChanged => "base URI changed",
             Kind::TransportChanged => "transport changed",
+            Kind::FormatChanged => "format changed",
             Kind::TypeRenamed => "Rust type renamed",
             Kind::DescriptionChanged => "description changed",
         }
@@ -927,6 +930,7 @@ impl Fields {
             };
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
+        self.format(new_place, path, old, new);
         if let (Some(o), Some(n)) = (rust_type(old), rust_type(new)) {
             self.renamed(path, o, n);
         }
@@ -962,6 +966,28 @@ impl Fields {
         }
         self.list(new_place, &prefix, &old.children, &new.children, &none, &none);
         self.within = outer;
+    }
+
+    /// A string that holds a time now, no longer, or in another format: its Rust type changes
+    /// (`String`, `DateTime`, `Date`, `TimeOfDay`) unless both formats are held by the same type,
+    /// whose generated code then reads and writes the new format. `text` (a string whose name looks
+    /// like a time, holding none) is a plain string, as no format is.
+    fn format(&mut self, place: Place, path: &str, old: &Field, new: &Field) {
+        let (o, n) = (old.time_format(), new.time_format());
+        if o == n {
+            return;
+        }
+        let shown = |format: Option<TimeFormat>| format.map_or(Value::Null, |f| Value::String(f.as_str().to_owned()));
+        let held = |format: Option<TimeFormat>| format.and_then(TimeFormat::rust_type).unwrap_or("String");
+        let (breaking, reason) = match place {
+            Place::HandWritten => (false, HAND_WRITTEN.to_owned()),
+            _ if held(o) == held(n) => (
+                false,
+                format!("read and written as `{}` now: its Rust type stays `{}`", n.map_or("text", TimeFormat::as_str), held(n)),
+            ),
+            _ => (true, format!("its Rust type changes from `{}` to `{}`", held(o), held(n))),
+        };
+        self.push(Kind::FormatChanged, path, breaking, reason, shown(o), shown(n));
     }
 
     /// A field's Rust type has another name in the module of its operation or notification
@@ -1211,6 +1237,9 @@ fn summary(f: &Field) -> String {
     let mut s = String::from(f.ty.as_str());
     if !f.enum_values.is_empty() {
         s.push_str(" (enum)");
+    }
+    if let Some(format) = f.time_format() {
+        s.push_str(&format!(" ({})", format.as_str()));
     }
     s.push_str(", ");
     s.push_str(required_label(f.required));

@@ -96,6 +96,7 @@ fn setter_doc(member: &Member<'_>) -> TokenStream {
     if member.field.encrypted == Some(Encryption::RsaPubkey) {
         text.push_str("\n\nSensitive: give it in plain text; the client sends it encrypted.");
     }
+    text += &super::time_doc(member.field);
     doc(&text)
 }
 

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{Api, Encoding, Encryption, Field, Filled, Type};
+use crate::ir::{Api, Encoding, Encryption, Field, Filled, TimeFormat, Type};
 
 /// Generated files: path relative to the crate root → contents.
 pub type Files = BTreeMap<String, String>;
@@ -187,7 +187,13 @@ fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_
                 quote! { crate::runtime::Encrypted }
             }
             Type::String if field.encrypted == Some(Encryption::RsaPubkey) => quote! { crate::runtime::Sensitive },
-            Type::String => quote! { String },
+            Type::String => match field.time_format().and_then(TimeFormat::rust_type) {
+                Some(time) => {
+                    let time = ident(time);
+                    quote! { crate::runtime::#time }
+                }
+                None => quote! { String },
+            },
             Type::Integer => quote! { i64 },
             Type::Number => quote! { crate::runtime::Number },
             Type::Boolean => quote! { bool },
@@ -210,11 +216,36 @@ fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_
     }
 }
 
-/// A member converted to and from JSON: its field, its key, and whether it is required.
+/// A member converted to and from JSON: its field, its key, whether it is required, and the
+/// format of the time it holds (if it holds one).
 pub struct JsonMember {
     pub ident: Ident,
     pub key: String,
     pub required: bool,
+    pub format: Option<TokenStream>,
+}
+
+/// The runtime's `TimeFormat` of a field holding a time.
+fn time_format(field: &Field) -> Option<TokenStream> {
+    let format = match field.time_format()? {
+        TimeFormat::Rfc3339 => quote! { Rfc3339 },
+        TimeFormat::Compact => quote! { Compact },
+        TimeFormat::Spaced => quote! { Spaced },
+        TimeFormat::Date => quote! { Date },
+        TimeFormat::CompactDate => quote! { CompactDate },
+        TimeFormat::HourMinute => quote! { HourMinute },
+        TimeFormat::Text => return None,
+    };
+    Some(quote! { crate::runtime::TimeFormat::#format })
+}
+
+/// `value` (an expression of the field's type) as a path, query or header value: a time in its
+/// documented format.
+fn param(field: &Field, value: TokenStream) -> TokenStream {
+    match time_format(field) {
+        Some(format) => quote! { crate::runtime::time_param(#value, #format, out) },
+        None => quote! { crate::runtime::ToParam::to_param(#value, out) },
+    }
 }
 
 /// `impl FromJson`: the object's keys matched to members (anything else skipped), then the
@@ -247,15 +278,16 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
         let slot = slot(ident);
         quote! { let mut #slot = None; }
     });
-    let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required })| {
+    let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required, format })| {
         let (i, slot) = (index(i), slot(ident));
-        if *required {
-            quote! { #i => #slot = reader.member_required(#key)?, }
-        } else {
-            quote! { #i => #slot = reader.member(#key)?, }
+        match (required, format) {
+            (true, None) => quote! { #i => #slot = reader.member_required(#key)?, },
+            (false, None) => quote! { #i => #slot = reader.member(#key)?, },
+            (true, Some(format)) => quote! { #i => #slot = reader.member_time_required(#key, #format)?, },
+            (false, Some(format)) => quote! { #i => #slot = reader.member_time(#key, #format)?, },
         }
     });
-    let fields = members.iter().map(|JsonMember { ident, key, required }| {
+    let fields = members.iter().map(|JsonMember { ident, key, required, .. }| {
         let slot = slot(ident);
         if *required {
             quote! { #ident: reader.required(#slot, #key)? }
@@ -290,11 +322,12 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
 
 /// `impl ToJson`: each member under its key, unset optional ones left out.
 fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
-    let puts = members.iter().map(|JsonMember { ident, key, required }| {
-        if *required {
-            quote! { crate::runtime::put(&mut object, #key, &self.#ident, out); }
-        } else {
-            quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident, out); }
+    let puts = members.iter().map(|JsonMember { ident, key, required, format }| match (required, format) {
+        (true, None) => quote! { crate::runtime::put(&mut object, #key, &self.#ident, out); },
+        (false, None) => quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident, out); },
+        (true, Some(format)) => quote! { crate::runtime::put_time(&mut object, #key, &self.#ident, #format, out); },
+        (false, Some(format)) => {
+            quote! { crate::runtime::put_time_optional(&mut object, #key, &self.#ident, #format, out); }
         }
     });
     let object = if members.is_empty() {
@@ -319,6 +352,21 @@ fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStre
     }
 }
 
+/// What the wire does with a time: its documented format.
+fn time_doc(field: &Field) -> String {
+    let Some(format) = field.time_format() else { return String::new() };
+    let what = match format {
+        TimeFormat::Rfc3339 => "an RFC 3339 date-time (`2018-06-08T10:34:56+08:00`)",
+        TimeFormat::Compact => "`yyyyMMddHHmmss`, China time (`20180608103456`)",
+        TimeFormat::Spaced => "`yyyy-MM-dd HH:mm:ss`, China time (`2018-06-08 10:34:56`)",
+        TimeFormat::Date => "a date, `yyyy-MM-dd` (`2018-06-08`)",
+        TimeFormat::CompactDate => "a date, `yyyyMMdd` (`20180608`)",
+        TimeFormat::HourMinute => "a time of day, `HH:mm` (`09:30`)",
+        TimeFormat::Text => return String::new(),
+    };
+    format!("\n\nOn the wire: {what}.")
+}
+
 /// The doc comment of a struct field: its description, and what the wire does with it.
 fn field_doc(field: &Field, place: Place) -> TokenStream {
     let mut text = prose(field);
@@ -335,6 +383,7 @@ fn field_doc(field: &Field, place: Place) -> TokenStream {
         }
         _ => {}
     }
+    text += &time_doc(field);
     match (field.encrypted, place) {
         (Some(Encryption::RsaPubkey), Place::Response) => {
             text.push_str("\n\nEncrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.")

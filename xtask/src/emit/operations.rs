@@ -9,7 +9,8 @@ use quote::{format_ident, quote};
 
 use super::builders::{builder, Member};
 use super::{
-    doc, field_doc, from_json, ident, names, path_tokens, to_json, types, value_type, JsonMember, Place, Scope,
+    doc, field_doc, from_json, ident, names, param, path_tokens, time_format, to_json, types, value_type, JsonMember,
+    Place, Scope,
 };
 use crate::ir::{Encryption, Field, Filled, Method, Operation, Protocol, Response, Type, TypeDef};
 
@@ -63,10 +64,11 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
                 format!("{}.{}", m.part, m.field.name)
             },
             required: m.required,
+            format: time_format(m.field),
         })
         .collect();
     if base.is_some() {
-        read.push(JsonMember { ident: format_ident!("base_uri"), key: "base_uri".into(), required: false });
+        read.push(JsonMember { ident: format_ident!("base_uri"), key: "base_uri".into(), required: false, format: None });
     }
     let from = from_json(&request_ident, &read, &TokenStream::new());
     let to = has_json.then(|| {
@@ -74,7 +76,12 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
         let body: Vec<JsonMember> = members
             .iter()
             .filter(|m| matches!(m.part, "json" | "xml") || (v2 && m.part == "body" && !is_file(m.field)))
-            .map(|m| JsonMember { ident: names(m.field).0, key: m.field.name.clone(), required: m.required })
+            .map(|m| JsonMember {
+                ident: names(m.field).0,
+                key: m.field.name.clone(),
+                required: m.required,
+                format: time_format(m.field),
+            })
             .collect();
         to_json(&request_ident, &body, &TokenStream::new())
     });
@@ -284,9 +291,8 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                     format.push_str("{}");
                     if let Some(member) = members.iter().find(|m| m.path && m.field.name == param) {
                         let (field_ident, _, _) = names(member.field);
-                        args.push(quote! {
-                            crate::runtime::encode_path_segment(&crate::runtime::ToParam::to_param(&self.#field_ident, out))
-                        });
+                        let text = super::param(member.field, quote! { &self.#field_ident });
+                        args.push(quote! { crate::runtime::encode_path_segment(&#text) });
                     }
                 }
                 None => format.push_str(segment),
@@ -318,9 +324,11 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                 let (field_ident, _, _) = names(field);
                 let wire = &field.name;
                 if member.required {
-                    quote! { (#wire, Some(crate::runtime::ToParam::to_param(&self.#field_ident, out))) }
+                    let text = param(field, quote! { &self.#field_ident });
+                    quote! { (#wire, Some(#text)) }
                 } else {
-                    quote! { (#wire, self.#field_ident.as_ref().map(|value| crate::runtime::ToParam::to_param(value, out))) }
+                    let text = param(field, quote! { value });
+                    quote! { (#wire, self.#field_ident.as_ref().map(|value| #text)) }
                 }
             })
             .collect();

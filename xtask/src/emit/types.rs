@@ -3,7 +3,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{builders, doc, field_doc, from_json, ident, names, prose, to_json, value_type, JsonMember, Place, Scope};
+use super::{
+    builders, doc, field_doc, from_json, ident, names, prose, time_format, to_json, value_type, JsonMember, Place, Scope,
+};
 use crate::ir::{Field, Type, TypeDef, TypeKind};
 use crate::naming::enum_values;
 
@@ -75,7 +77,12 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     });
     let json: Vec<JsonMember> = fields
         .iter()
-        .map(|field| JsonMember { ident: names(field).0, key: field.name.clone(), required: required(field) })
+        .map(|field| JsonMember {
+            ident: names(field).0,
+            key: field.name.clone(),
+            required: required(field),
+            format: time_format(field),
+        })
         .collect();
     let from = from_json(&name, &json, &cfg);
     let to = to_json(&name, &json, &cfg);

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{Encoding, Encryption, Field, Notification, Operation, Response, Type};
+use crate::ir::{Encoding, Encryption, Field, Notification, Operation, Response, TimeFormat, Type};
 
 /// Our description of each row, by the row's place (see [`Place`]).
 pub trait Describe {
@@ -198,15 +198,19 @@ impl Rows<'_> {
         }
         let mut markers = Vec::new();
         match field.encrypted {
-            Some(Encryption::RsaPubkey) => markers.push("data-encrypted=by-rsa-pubkey"),
-            Some(Encryption::AesGcm) => markers.push("data-encrypted=by-aes-gcm"),
-            Some(Encryption::AesEcb) => markers.push("data-encrypted=by-aes-ecb"),
+            Some(Encryption::RsaPubkey) => markers.push("data-encrypted=by-rsa-pubkey".to_owned()),
+            Some(Encryption::AesGcm) => markers.push("data-encrypted=by-aes-gcm".to_owned()),
+            Some(Encryption::AesEcb) => markers.push("data-encrypted=by-aes-ecb".to_owned()),
             None => {}
         }
         match field.encoded {
-            Some(Encoding::JsonEncode) => markers.push("data-encoded=by-json_encode"),
-            Some(Encoding::UrlEncode) => markers.push("data-encoded=by-urlencode"),
+            Some(Encoding::JsonEncode) => markers.push("data-encoded=by-json_encode".to_owned()),
+            Some(Encoding::UrlEncode) => markers.push("data-encoded=by-urlencode".to_owned()),
             None => {}
+        }
+        if let Some(format) = field.format.map(TimeFormat::as_str) {
+            // `yyyy-MM-dd HH:mm:ss` holds a blank: quoted, as attribute values with blanks are.
+            markers.push(if format.contains(' ') { format!("data-format=\"{format}\"") } else { format!("data-format={format}") });
         }
         self.line(&field.name, field.required, indent, field.ty.as_str(), &markers.join(" "), &text);
         if !field.children.is_empty() && !field.ty.has_members() {

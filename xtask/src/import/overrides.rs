@@ -16,8 +16,9 @@
 //! ```
 //!
 //! A row edit may set `indent`, `required`, `type`, `rename`, `enum` (the values), `encrypted`
-//! (the `data-encrypted` marker of the type cell, e.g. `by-rsa-pubkey`), `delete = true`, or
-//! `before = LINE` (move the row above another). `accept` lists warnings of the page (by a
+//! (the `data-encrypted` marker of the type cell, e.g. `by-rsa-pubkey`), `format` (the row's
+//! `data-format`, where the import's rule for times is wrong: a format, or `text`),
+//! `delete = true`, or `before = LINE` (move the row above another). `accept` lists warnings of the page (by a
 //! part of their text) whose worked-around reading was reviewed and is right.
 
 use std::collections::BTreeMap;
@@ -86,6 +87,9 @@ pub struct RowEdit {
     #[serde(default)]
     pub delete: bool,
     pub before: Option<usize>,
+    /// The row's `data-format` (a time format, or `text`: no time), where the import's rule is
+    /// wrong.
+    pub format: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -184,6 +188,17 @@ impl PageOverride {
                 }
                 field.ty_attrs.retain(|a| a.key != "data-encrypted");
                 field.ty_attrs.push(Attr { key: "data-encrypted".into(), value: Some(encrypted.clone()) });
+            }
+            if let Some(format) = &edit.format {
+                if crate::ir::TimeFormat::parse(format).is_none() {
+                    return Err(PageError {
+                        file: self.file.clone(),
+                        line: edit.line,
+                        message: format!("`format = \"{format}\"` is no data-format (date-time, yyyyMMddHHmmss, yyyy-MM-dd HH:mm:ss, date, yyyyMMdd, HH:mm, text)"),
+                    });
+                }
+                field.ty_attrs.retain(|a| a.key != "data-format");
+                field.ty_attrs.push(Attr { key: "data-format".into(), value: Some(format.clone()) });
             }
             if let Some(values) = &edit.values {
                 let list: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
@@ -405,6 +420,7 @@ mod tests {
                 rename: None,
                 values: None,
                 encrypted: Some(encrypted.into()),
+                format: None,
                 delete: false,
                 before: None,
             }],
