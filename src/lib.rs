@@ -89,6 +89,7 @@ mod refresh;
 pub mod reply;
 pub mod retry;
 pub mod signing;
+mod tls;
 pub mod wechatpay_keys;
 
 pub use apiv2::{ApiV2Key, ClientIdentity};
@@ -100,5 +101,6 @@ pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use reply::Reply;
 pub use retry::RetryPolicy;
+pub use tls::RootCertificates;
 pub use wechatpay_generated::*;
 pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};

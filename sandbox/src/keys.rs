@@ -13,6 +13,12 @@
 //! | `platform_cert.pem`, `platform_key.pem` | the platform certificate (self-signed) and its key |
 //! | `platform2_cert.pem`, `platform2_key.pem` | the second platform certificate (rotation) |
 //! | `platform_expired_cert.pem`, `platform_expired_key.pem` | an expired platform certificate |
+//! | `apiclient_cert.pem` | the merchant's API client certificate (for `merchant_key.pem`; CN the merchant id) |
+//! | `tls/ca.pem`, `tls/ca_key.pem` | the sandbox CA, which clients trust for HTTPS and which issues both TLS certificates |
+//! | `tls/server_cert.pem`, `tls/server_key.pem` | the HTTPS server's certificate (`127.0.0.1`, `::1`, `localhost`) |
+//!
+//! A folder without the TLS files (written before the sandbox spoke HTTPS) still loads: they are
+//! generated, and [`Keys::load_or_generate`] writes them there.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -31,6 +37,7 @@ use x509_cert::time::{Time, Validity};
 use x509_cert::Certificate;
 
 use crate::crypto;
+use crate::tls::TlsKeys;
 use crate::{CertChoice, Signer};
 
 /// A serial no key has: what [`Misbehaviour::UnknownSerial`](crate::Misbehaviour::UnknownSerial)
@@ -76,6 +83,8 @@ pub struct Keys {
     apiv3_key: String,
     merchant_private_pem: String,
     merchant_public_pem: String,
+    /// The CA, the server's certificate, the merchant's API client certificate (`tls.rs`).
+    pub(crate) tls: TlsKeys,
     pub(crate) merchant: VerifyingKey<Sha256>,
     pub(crate) public_key: Held,
     pub(crate) platform: Held,
@@ -159,9 +168,12 @@ impl Keys {
             now - year,
         )?;
         let merchant_public_pem = public_pem(&RsaPublicKey::from(&merchant))?;
+        let mchid = format!("19{:08}", rand::random::<u32>() % 100_000_000);
+        let merchant_serial = crypto::hex_upper(&serial_bytes());
         Ok(Keys {
-            mchid: format!("19{:08}", rand::random::<u32>() % 100_000_000),
-            merchant_serial: crypto::hex_upper(&serial_bytes()),
+            tls: TlsKeys::generate(&mchid, &merchant_serial, &RsaPublicKey::from(&merchant))?,
+            mchid,
+            merchant_serial,
             apiv3_key: crypto::random_alphanumeric(32),
             merchant_private_pem: private_pem(&merchant)?,
             merchant_public_pem,
@@ -200,7 +212,12 @@ impl Keys {
         let merchant_public_pem = read("merchant_public.pem")?;
         let merchant = RsaPublicKey::from_public_key_pem(&merchant_public_pem)
             .map_err(|error| KeysError(format!("{}: {error}", dir.join("merchant_public.pem").display())))?;
+        let tls = match TlsKeys::load(dir)? {
+            Some(tls) => tls,
+            None => TlsKeys::generate(&ids.mchid, &ids.merchant_serial, &merchant)?,
+        };
         Ok(Keys {
+            tls,
             mchid: ids.mchid,
             merchant_serial: ids.merchant_serial,
             apiv3_key,
@@ -231,7 +248,11 @@ impl Keys {
     pub fn load_or_generate(dir: impl AsRef<Path>) -> Result<Keys, KeysError> {
         let dir = dir.as_ref();
         if dir.join(IDS).exists() {
-            return Keys::load(dir);
+            let keys = Keys::load(dir)?;
+            if !TlsKeys::present(dir) {
+                keys.tls.write(dir)?;
+            }
+            return Ok(keys);
         }
         let mut keys = Keys::generate()?;
         keys.write(dir)?;
@@ -267,6 +288,7 @@ impl Keys {
         for (name, contents) in files {
             write_private(&dir.join(name), contents.as_bytes()).map_err(fail)?;
         }
+        self.tls.write(dir)?;
         self.dir = Some(dir.to_path_buf());
         Ok(())
     }
@@ -445,7 +467,7 @@ fn certificate_serial(pem: &str) -> Result<String, KeysError> {
 }
 
 /// Writes a file readable by its owner only (Unix): it may hold a private key.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
