@@ -116,6 +116,7 @@ pub struct ClientBuilder {
     apiv2_key: Option<crate::apiv2::ApiV2Key>,
     apiv2_rsa_public_key: Option<PublicKey>,
     client_identity: Option<crate::apiv2::ClientIdentity>,
+    root_certificates: Vec<crate::RootCertificates>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -161,6 +162,16 @@ impl ClientBuilder {
     /// with it) and [`Client::notifications_v2`].
     pub fn apiv2_key(mut self, key: crate::apiv2::ApiV2Key) -> Self {
         self.apiv2_key = Some(key);
+        self
+    }
+
+    /// Trust these certificate authorities too, besides the system's roots: a test server's (the
+    /// sandbox's `tls/ca.pem` for its HTTPS URL) or a corporate TLS proxy's. Server certificates
+    /// are still verified in full; nothing turns verification off. Applies to the HTTP clients
+    /// the builder makes (the one for API client certificate calls included), not to one given
+    /// with [`http_client`](Self::http_client), which trusts what it was built to trust.
+    pub fn add_root_certificates(mut self, certificates: crate::RootCertificates) -> Self {
+        self.root_certificates.push(certificates);
         self
     }
 
@@ -329,9 +340,12 @@ impl ClientBuilder {
         };
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+        let roots: Vec<reqwest::Certificate> =
+            self.root_certificates.iter().flat_map(crate::RootCertificates::certificates).collect();
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
+                .tls_certs_merge(roots.clone())
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -368,6 +382,7 @@ impl ClientBuilder {
         let http_identity = match self.client_identity {
             Some(identity) => Some(
                 reqwest::Client::builder()
+                    .tls_certs_merge(roots)
                     .connect_timeout(self.connect_timeout)
                     .redirect(reqwest::redirect::Policy::none())
                     .identity(identity.into_inner())
@@ -448,6 +463,7 @@ impl Client {
             apiv2_key: None,
             apiv2_rsa_public_key: None,
             client_identity: None,
+            root_certificates: Vec::new(),
         }
     }
 

@@ -98,6 +98,7 @@ pub mod retry;
 pub mod sandbox;
 pub mod signer;
 pub mod signing;
+mod tls;
 pub mod wechatpay_keys;
 
 pub use apiv2::{ApiV2Key, ClientIdentity};
@@ -110,5 +111,6 @@ pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use reply::Reply;
 pub use retry::RetryPolicy;
+pub use tls::RootCertificates;
 pub use wechatpay_generated::*;
 pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};

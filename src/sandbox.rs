@@ -19,11 +19,12 @@
 
 pub use wechatpay_sdk_sandbox::*;
 
-use crate::{ApiV2Key, ApiV3Key, Client, ClientBuilder, KeyError, MerchantKey, PublicKey};
+use crate::{ApiV2Key, ApiV3Key, Client, ClientBuilder, ClientIdentity, KeyError, MerchantKey, PublicKey, RootCertificates};
 
 /// A [`ClientBuilder`] for `sandbox`'s merchant: its id, serial and private key, the APIv3 and
-/// APIv2 keys (and the RSA key APIv2 seals bank details with), the sandbox's URL (bills downloaded
-/// from it too), and the key that verifies the sandbox's answers as it signs them now: its WeChat
+/// APIv2 keys (and the RSA key APIv2 seals bank details with), the sandbox's HTTPS URL with its
+/// CA trusted and the merchant's API client certificate (for the APIv2 calls that need mutual
+/// TLS), bills downloaded from the sandbox, and the key that verifies the sandbox's answers as it signs them now: its WeChat
 /// Pay public key, or, when it signs with a platform certificate ([`Signer::Platform`]), no key at
 /// all, so that the client downloads the certificates from the sandbox's `/v3/certificates` as it
 /// would from WeChat Pay. For a sandbox signing with SM2 ([`Signer::Sm2PublicKey`],
@@ -43,9 +44,13 @@ pub fn client_builder(sandbox: &Sandbox) -> Result<ClientBuilder, KeyError> {
         // What APIv2's `risk/getpublickey` would hand out: the sandbox opens `pay_bank`'s sealed
         // members with the private half of its (RSA) WeChat Pay public key.
         .apiv2_rsa_public_key(PublicKey::from_pem(keys.public_key_pem())?)
-        .base_url(sandbox.base_url())
-        // Bills are downloaded from the sandbox itself (plain http on 127.0.0.1).
-        .bill_download_origins([sandbox.base_url()]);
+        // Over HTTPS, as with WeChat Pay: the sandbox's certificate is its own CA's, and the
+        // APIv2 calls that need mutual TLS present the merchant's API client certificate.
+        .base_url(sandbox.tls_base_url())
+        .add_root_certificates(RootCertificates::from_pem(keys.ca_certificate_pem())?)
+        .client_identity(ClientIdentity::from_pem(keys.client_certificate_pem(), keys.merchant_key_pem())?)
+        // Bills are downloaded from the sandbox itself (the address it answers is plain http).
+        .bill_download_origins([sandbox.base_url(), sandbox.tls_base_url()]);
     Ok(match signer {
         Signer::PublicKey => {
             builder.wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)

@@ -53,6 +53,10 @@ pub struct SandboxArgs {
     /// Where to listen
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Where HTTPS listens (mutual TLS for the APIv2 calls that need the API client certificate)
+    /// [default: the --listen address's IP, a free port]
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Option<SocketAddr>,
     /// The keys folder: loaded when it holds keys, else fresh keys are generated and written there
     /// [default: a new folder under the system's temporary directory]
     #[arg(long, value_name = "DIR")]
@@ -199,4 +203,8 @@ pub struct MerchantArgs {
     /// The API's base URL [default: https://api.mch.weixin.qq.com/]
     #[arg(long, value_name = "URL", env = "WECHATPAY_BASE_URL")]
     pub base_url: Option<String>,
+    /// CA certificates to trust besides the system's (PEM), e.g. the sandbox's tls/ca.pem for its
+    /// HTTPS URL, or a corporate TLS proxy's; server certificates are still verified
+    #[arg(long, value_name = "FILE", env = "WECHATPAY_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }

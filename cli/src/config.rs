@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use wechatpay::{ApiV3Key, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
+use wechatpay::{ApiV3Key, Client, MerchantKey, PlatformCertificate, PublicKey, RootCertificates, WechatpayKeys};
 
 use crate::args::MerchantArgs;
 use crate::failure::Failure;
@@ -21,6 +21,7 @@ struct File {
     apiv3_key_file: Option<PathBuf>,
     certificates: Option<PathBuf>,
     base_url: Option<String>,
+    ca_file: Option<PathBuf>,
 }
 
 /// The settings, resolved. Holds paths and ids only: keys are read when used, and `Debug` shows
@@ -35,6 +36,7 @@ pub struct Settings {
     pub apiv3_key_file: Option<PathBuf>,
     pub certificates: Option<PathBuf>,
     pub base_url: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -65,6 +67,7 @@ impl Settings {
             apiv3_key_file: args.apiv3_key_file.or(relative(file.apiv3_key_file)),
             certificates: args.certificates.or(relative(file.certificates)),
             base_url: args.base_url.or(file.base_url),
+            ca_file: args.ca_file.or(relative(file.ca_file)),
         })
     }
 
@@ -141,6 +144,11 @@ impl Settings {
         let mut builder = Client::builder(mchid, serial, key).wechatpay_keys(self.wechatpay_keys()?);
         if let Some(apiv3_key) = self.apiv3_key()? {
             builder = builder.apiv3_key(apiv3_key);
+        }
+        if let Some(path) = &self.ca_file {
+            let roots = RootCertificates::from_pem(&read(path, "the CA file")?)
+                .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?;
+            builder = builder.add_root_certificates(roots);
         }
         if let Some(base_url) = &self.base_url {
             // Bills are downloaded from the API's own host (a sandbox on plain http included).

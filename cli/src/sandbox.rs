@@ -26,6 +26,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         },
         time_scale: args.time_scale,
         deliver_beyond_loopback: args.deliver_anywhere,
+        tls_listen: args.tls_listen,
         ..Config::default()
     };
     let sandbox = Sandbox::bind(args.listen, config)
@@ -45,6 +46,11 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         ("public_key_file", file("wechatpay_pub_key.pem")),
         ("platform_serial", keys.platform_serial(CertChoice::Platform).to_owned()),
         ("platform_certificate_file", file("platform_cert.pem")),
+        // HTTPS: the CA to trust, and the API client certificate (for merchant_key_file) of the
+        // APIv2 calls that need mutual TLS.
+        ("tls_base_url", sandbox.tls_base_url()),
+        ("ca_file", file(wechatpay_sdk_sandbox::CA_FILE)),
+        ("client_certificate_file", file(wechatpay_sdk_sandbox::CLIENT_CERTIFICATE_FILE)),
         ("apiv3_key_file", file("apiv3_key.txt")),
     ];
     let mut out = std::io::stdout().lock();

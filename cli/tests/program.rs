@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 const PROGRAM: &str = env!("CARGO_BIN_EXE_wechatpay");
 
 /// The settings a user may have in the environment, removed so that only the test's count.
-const SETTINGS: [&str; 11] = [
+const SETTINGS: [&str; 12] = [
     "WECHATPAY_CONFIG",
     "WECHATPAY_MCHID",
     "WECHATPAY_MERCHANT_SERIAL",
@@ -30,6 +30,7 @@ const SETTINGS: [&str; 11] = [
     "WECHATPAY_APIV3_KEY_FILE",
     "WECHATPAY_CERTIFICATES",
     "WECHATPAY_BASE_URL",
+    "WECHATPAY_CA_FILE",
     "NO_COLOR",
 ];
 
@@ -199,6 +200,28 @@ fn call_sends_any_operation_and_prints_the_verified_answer() {
     );
     let unknown = sandbox.run(&["call", "GET", "/v3/no/such/operation"]);
     assert_eq!(status(&unknown), 2);
+}
+
+#[test]
+fn the_sandbox_serves_https_and_call_trusts_its_ca_file() {
+    let sandbox = Sandbox::start();
+    assert!(sandbox.get("tls_base_url").starts_with("https://127.0.0.1:"), "{}", sandbox.get("tls_base_url"));
+    let certificate = std::fs::read_to_string(sandbox.get("client_certificate_file")).expect("apiclient_cert.pem");
+    assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----"), "{certificate}");
+    let over_https = |ca_file: Option<&str>| {
+        let mut command = sandbox.command(&["call", "GET", "/v3/pay/transactions/out-trade-no/CLI-TLS"]);
+        command.env("WECHATPAY_BASE_URL", sandbox.get("tls_base_url"));
+        if let Some(ca_file) = ca_file {
+            command.env("WECHATPAY_CA_FILE", ca_file);
+        }
+        command.output().expect("wechatpay runs")
+    };
+    let untrusted = over_https(None);
+    assert!(!untrusted.status.success(), "the sandbox CA is not trusted by default");
+    let trusted = over_https(Some(sandbox.get("ca_file")));
+    // Reached and answered: the sandbox has no such order.
+    assert_eq!(status(&trusted), 1, "{}", text(&trusted.stderr));
+    assert!(text(&trusted.stderr).contains("ORDER_NOT_EXIST"), "{}", text(&trusted.stderr));
 }
 
 #[test]

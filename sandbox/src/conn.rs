@@ -3,7 +3,8 @@
 //!
 //! Each accepted stream carries a kill switch that is also handed to the handler (as connect info).
 //! Once it is set, writes fail, so hyper abandons the connection before a single response byte is
-//! sent, and dropping the stream closes the socket.
+//! sent, and dropping the stream closes the socket. The HTTPS listener (`tls.rs`) wraps its TLS
+//! streams alike, so the same faults cut HTTPS connections.
 
 use std::io;
 use std::pin::Pin;
@@ -17,27 +18,41 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::tls::Transport;
+
 pub(crate) struct KillableListener(pub TcpListener);
 
 /// The handler's handle on its connection.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Conn {
     killed: Arc<AtomicBool>,
+    /// Plain HTTP, or TLS with the client certificate's merchant ([`crate::tls`]).
+    pub transport: Transport,
 }
 
 impl Conn {
+    /// A connection over `transport`.
+    pub fn over(transport: Transport) -> Conn {
+        Conn { killed: Arc::default(), transport }
+    }
+
+    /// `inner`, cut when this connection is killed.
+    pub fn wrap<S>(&self, inner: S) -> KillableIo<S> {
+        KillableIo { inner, killed: self.killed.clone() }
+    }
+
     /// From now on the connection neither reads nor writes; hyper then drops it.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
     }
 }
 
-pub(crate) struct KillableIo {
-    inner: TcpStream,
+pub(crate) struct KillableIo<S = TcpStream> {
+    inner: S,
     killed: Arc<AtomicBool>,
 }
 
-impl KillableIo {
+impl<S> KillableIo<S> {
     fn killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
@@ -53,13 +68,7 @@ impl Listener for KillableListener {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     let conn = Conn::default();
-                    return (
-                        KillableIo {
-                            inner: stream,
-                            killed: conn.killed.clone(),
-                        },
-                        conn,
-                    );
+                    return (conn.wrap(stream), conn);
                 }
                 // Out of file descriptors and the like: wait a little, as axum's own listener does.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -82,7 +91,7 @@ fn dropped() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionAborted, "test server dropped the connection")
 }
 
-impl AsyncRead for KillableIo {
+impl<S: AsyncRead + Unpin> AsyncRead for KillableIo<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.killed() {
             return Poll::Ready(Err(dropped()));
@@ -91,7 +100,7 @@ impl AsyncRead for KillableIo {
     }
 }
 
-impl AsyncWrite for KillableIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for KillableIo<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.killed() {
             return Poll::Ready(Err(dropped()));

@@ -17,10 +17,14 @@
 //! | `sm2/merchant_key.pem`, `sm2/merchant_public.pem` | a national-cryptography (国密) merchant's SM2 key (PKCS#8) and its public key |
 //! | `sm2/wechatpay_pub_key.pem`, `sm2/wechatpay_pub_key_private.pem` | the SM2 WeChat Pay public key and its private half |
 //! | `sm2/platform_cert.pem`, `sm2/platform_key.pem` | the SM2 platform certificate (SM2-with-SM3) and its key |
+//! | `apiclient_cert.pem` | the merchant's API client certificate (for `merchant_key.pem`; CN the merchant id) |
+//! | `tls/ca.pem`, `tls/ca_key.pem` | the sandbox CA, which clients trust for HTTPS and which issues both TLS certificates |
+//! | `tls/server_cert.pem`, `tls/server_key.pem` | the HTTPS server's certificate (`127.0.0.1`, `::1`, `localhost`) |
 //!
 //! The SM2 merchant has the RSA merchant's id and serial: the scheme of its `Authorization` header
-//! says which key verifies it. A folder without `sm2/` (written before the sandbox knew Guomi)
-//! still loads: its SM2 keys are generated, and [`Keys::load_or_generate`] writes them there.
+//! says which key verifies it. A folder without `sm2/` (written before the sandbox knew Guomi) or
+//! without the TLS files (before it spoke HTTPS) still loads: what is missing is generated, and
+//! [`Keys::load_or_generate`] writes it there.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -40,6 +44,7 @@ use x509_cert::Certificate;
 
 use crate::crypto;
 use crate::guomi::{Sm2Held, Sm2Keys};
+use crate::tls::TlsKeys;
 use crate::{CertChoice, Signer};
 
 /// A serial no key has: what [`Misbehaviour::UnknownSerial`](crate::Misbehaviour::UnknownSerial)
@@ -120,6 +125,8 @@ pub struct Keys {
     apiv3_key: String,
     merchant_private_pem: String,
     merchant_public_pem: String,
+    /// The CA, the server's certificate, the merchant's API client certificate (`tls.rs`).
+    pub(crate) tls: TlsKeys,
     pub(crate) merchant: VerifyingKey<Sha256>,
     pub(crate) public_key: Held,
     pub(crate) platform: Held,
@@ -208,9 +215,12 @@ impl Keys {
             now - year,
         )?;
         let merchant_public_pem = public_pem(&RsaPublicKey::from(&merchant))?;
+        let mchid = format!("19{:08}", rand::random::<u32>() % 100_000_000);
+        let merchant_serial = crypto::hex_upper(&serial_bytes());
         Ok(Keys {
-            mchid: format!("19{:08}", rand::random::<u32>() % 100_000_000),
-            merchant_serial: crypto::hex_upper(&serial_bytes()),
+            tls: TlsKeys::generate(&mchid, &merchant_serial, &RsaPublicKey::from(&merchant))?,
+            mchid,
+            merchant_serial,
             apiv3_key: crypto::random_alphanumeric(32),
             merchant_private_pem: private_pem(&merchant)?,
             merchant_public_pem,
@@ -250,7 +260,12 @@ impl Keys {
         let merchant_public_pem = read("merchant_public.pem")?;
         let merchant = RsaPublicKey::from_public_key_pem(&merchant_public_pem)
             .map_err(|error| KeysError(format!("{}: {error}", dir.join("merchant_public.pem").display())))?;
+        let tls = match TlsKeys::load(dir)? {
+            Some(tls) => tls,
+            None => TlsKeys::generate(&ids.mchid, &ids.merchant_serial, &merchant)?,
+        };
         Ok(Keys {
+            tls,
             mchid: ids.mchid,
             merchant_serial: ids.merchant_serial,
             apiv3_key,
@@ -289,6 +304,9 @@ impl Keys {
             if !Sm2Keys::present(dir) {
                 keys.sm2.write(dir)?;
             }
+            if !TlsKeys::present(dir) {
+                keys.tls.write(dir)?;
+            }
             return Ok(keys);
         }
         let mut keys = Keys::generate()?;
@@ -326,6 +344,7 @@ impl Keys {
             write_private(&dir.join(name), contents.as_bytes()).map_err(fail)?;
         }
         self.sm2.write(dir)?;
+        self.tls.write(dir)?;
         self.dir = Some(dir.to_path_buf());
         Ok(())
     }

@@ -5,7 +5,8 @@
 //! and nonce replay; method, path, query, headers and body against the documentation's tables;
 //! sensitive fields decrypted with the key `Wechatpay-Serial` names), answers signed with the
 //! WeChat Pay public key or a platform certificate, and can misbehave on demand (latency, 5xx, a
-//! dropped connection, a wrong signature, a stale clock, a rotated key).
+//! dropped connection, a wrong signature, a stale clock, a rotated key). It serves HTTPS too
+//! ([`Sandbox::tls_base_url`]), where APIv2's mutual-TLS calls are answered.
 //!
 //! Every documented operation is answered from the pages (the IR of `specs/`, embedded); the
 //! operations where money moves keep state ([`ledger`]): orders of every payment kind, refunds,
@@ -47,9 +48,11 @@ pub mod pages;
 mod respond;
 mod routes;
 mod samples;
+mod tls;
 pub mod v2;
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -66,6 +69,7 @@ pub use keys::{Keys, KeysError, UNKNOWN_SERIAL};
 pub use ledger::RefundStatus;
 pub use routes::{MISSING_RESOURCE_PREFIX, UNKNOWN_ORDER_PREFIX};
 pub use samples::{sample_refund, sample_transaction};
+pub use tls::{CA_FILE, CLIENT_CERTIFICATE_FILE};
 pub use wechatpay_sdk_ir as ir;
 
 use conn::{Conn, KillableListener};
@@ -156,6 +160,8 @@ pub struct Config {
     pub deliver_beyond_loopback: bool,
     /// The APIv2 key requests to the APIv2 pages are signed with ([`v2`]); `None`: made at start.
     pub apiv2_key: Option<String>,
+    /// Where HTTPS listens ([`Sandbox::tls_base_url`]); `None`: the HTTP address's IP, a free port.
+    pub tls_listen: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -177,6 +183,7 @@ impl std::fmt::Debug for Config {
             .field("unrecorded", &self.unrecorded)
             .field("time_scale", &self.time_scale)
             .field("deliver_beyond_loopback", &self.deliver_beyond_loopback)
+            .field("tls_listen", &self.tls_listen)
             .finish()
     }
 }
@@ -195,6 +202,7 @@ impl Default for Config {
             time_scale: 1.0,
             deliver_beyond_loopback: false,
             apiv2_key: None,
+            tls_listen: None,
         }
     }
 }
@@ -328,6 +336,7 @@ pub struct Sandbox {
 
 pub(crate) struct Shared {
     base_url: String,
+    tls_base_url: String,
     pub(crate) keys: Arc<Keys>,
     pub(crate) api: Arc<ir::Api>,
     pub(crate) answers: Answers,
@@ -434,8 +443,17 @@ impl Sandbox {
             .await
             .map_err(|source| Error::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
+        let tls_addr = config.tls_listen.unwrap_or(SocketAddr::new(local.ip(), 0));
+        let tls_listener = tokio::net::TcpListener::bind(tls_addr)
+            .await
+            .map_err(|source| Error::Bind { addr: tls_addr, source })?;
+        let tls_local = tls_listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr: tls_addr, source })?;
+        let acceptor = keys.tls.acceptor()?;
         let shared = Arc::new(Shared {
             base_url: format!("http://{local}/"),
+            tls_base_url: format!("https://{tls_local}/"),
             keys,
             api,
             answers: config.answers,
@@ -467,7 +485,9 @@ impl Sandbox {
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let service = app.into_make_service_with_connect_info::<Conn>();
-            let _ = axum::serve(KillableListener(listener), service).await;
+            let http = axum::serve(KillableListener(listener), service.clone());
+            let https = axum::serve(tls::TlsListener::new(tls_listener, acceptor), service);
+            let _ = tokio::join!(IntoFuture::into_future(http), IntoFuture::into_future(https));
         });
         Ok(Sandbox { shared, task })
     }
@@ -486,6 +506,14 @@ impl Sandbox {
     /// `http://127.0.0.1:PORT/` (with the trailing slash).
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// `https://127.0.0.1:PORT/` (with the trailing slash): the same sandbox over TLS, its
+    /// certificate issued by the sandbox CA ([`Keys::ca_certificate_pem`]), which a client must
+    /// trust. A client certificate is optional; the APIv2 calls that need mutual TLS are answered
+    /// only here, with the merchant's ([`Keys::client_certificate_pem`]).
+    pub fn tls_base_url(&self) -> String {
+        self.shared.tls_base_url.clone()
     }
 
     /// The key material of both sides: what a client needs to talk to this sandbox.
@@ -704,7 +732,7 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         Ok(body) => {
             // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
             if let Some(answered) =
-                v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body)
+                v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body, &conn.transport)
             {
                 shared.lock().record(RecordedRequest {
                     method,

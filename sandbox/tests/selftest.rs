@@ -1574,3 +1574,119 @@ async fn an_sm2_merchant_is_verified_answered_with_sm2_and_notified_with_sm4_gcm
         .expect("opens with SM4-GCM");
     assert_eq!(serde_json::from_slice::<Value>(&plain).unwrap(), payload);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// HTTPS and mutual TLS
+
+/// An HTTP client trusting only the sandbox CA, presenting `identity` (certificate, key) if given.
+fn https_client(server: &Sandbox, identity: Option<(&str, &str)>) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(server.keys().ca_certificate_pem().as_bytes()).expect("the sandbox CA");
+    let mut builder = reqwest::Client::builder().no_proxy().tls_certs_only([ca]);
+    if let Some((certificate, key)) = identity {
+        let pem = format!("{certificate}{key}");
+        builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
+    }
+    builder.build().expect("client")
+}
+
+/// A refund of a v2 order, unsigned: its page says `security`, so the certificate is checked
+/// before anything else.
+async fn post_v2_refund(http: &reqwest::Client, base: &str) -> reqwest::Result<String> {
+    let body = format!(
+        "<xml><appid>wxd678efh567hg6787</appid><mch_id>{}</mch_id><nonce_str>n1</nonce_str>\
+         <out_trade_no>1217752501201407033233368018</out_trade_no><out_refund_no>R1</out_refund_no>\
+         <total_fee>100</total_fee><refund_fee>100</refund_fee><sign>0</sign></xml>",
+        keys::MERCHANT_ID
+    );
+    http.post(format!("{base}secapi/pay/refund")).body(body).send().await?.text().await
+}
+
+#[tokio::test]
+async fn https_answers_apiv3_without_a_client_certificate_and_its_connections_can_be_cut() {
+    let (server, mut merchant) = start().await;
+    assert!(server.tls_base_url().starts_with("https://127.0.0.1:"), "{}", server.tls_base_url());
+    assert_ne!(server.tls_base_url(), server.base_url().replace("http:", "https:"), "a port of its own");
+    merchant.http = https_client(&server, None);
+    merchant.base = server.tls_base_url();
+    let answer = get_transaction(&merchant).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.verified(), keys::PLATFORM_SERIAL);
+
+    server.misbehave(Misbehaviour::DropConnection);
+    let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
+    let authorization = merchant.authorization("GET", &path, b"");
+    let result = merchant.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
+    assert!(result.is_err(), "expected a transport error over TLS too");
+    assert_eq!(get_transaction(&merchant).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_security_v2_call_needs_https_and_the_merchants_client_certificate() {
+    let (server, _) = start().await;
+    let keys = server.keys();
+    let refused = |answer: &str, says: &str| {
+        assert!(answer.contains("<return_code><![CDATA[FAIL]]></return_code>"), "{answer}");
+        assert!(answer.contains(&format!("CA_ERROR: {says}")), "{answer}");
+    };
+    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    refused(&post_v2_refund(&plain, &server.base_url()).await.unwrap(), "this operation needs the merchant API certificate");
+    let anonymous = https_client(&server, None);
+    refused(&post_v2_refund(&anonymous, &server.tls_base_url()).await.unwrap(), "the request carries no");
+    let other = keys.issue_client_certificate("1900000999").unwrap();
+    let other = https_client(&server, Some((&other, keys.merchant_key_pem())));
+    refused(
+        &post_v2_refund(&other, &server.tls_base_url()).await.unwrap(),
+        "the merchant API certificate is merchant 1900000999's, not the request's 1900000109",
+    );
+    // The merchant's own certificate passes; the (unsigned) request then fails its signature.
+    let merchant = https_client(&server, Some((keys.client_certificate_pem(), keys.merchant_key_pem())));
+    let answer = post_v2_refund(&merchant, &server.tls_base_url()).await.unwrap();
+    assert!(!answer.contains("CA_ERROR") && answer.contains("the signature does not verify"), "{answer}");
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn the_merchants_client_certificate_is_the_sandbox_cas_with_the_merchant_id_and_serial() {
+    let (server, _) = start().await;
+    let keys = server.keys();
+    let certificate = x509_cert::Certificate::from_pem(keys.client_certificate_pem().as_bytes()).unwrap();
+    let ca = x509_cert::Certificate::from_pem(keys.ca_certificate_pem().as_bytes()).unwrap();
+    let tbs = &certificate.tbs_certificate;
+    assert_eq!(tbs.issuer, ca.tbs_certificate.subject);
+    assert!(tbs.subject.to_string().contains(&format!("CN={}", keys::MERCHANT_ID)), "{}", tbs.subject);
+    assert_eq!(hex(tbs.serial_number.as_bytes()).to_uppercase(), keys::MERCHANT_SERIAL);
+    let public = RsaPublicKey::from_public_key_pem(keys.merchant_public_key_pem()).unwrap();
+    let spki = rsa::pkcs8::EncodePublicKey::to_public_key_der(&public).unwrap();
+    assert_eq!(tbs.subject_public_key_info.to_der().unwrap(), spki.as_bytes(), "for the merchant's key");
+}
+
+#[tokio::test]
+async fn a_client_certificate_the_sandbox_ca_did_not_issue_fails_the_handshake() {
+    let (server, _) = start().await;
+    // The platform certificate is self-signed: no merchant's API certificate.
+    let stranger = https_client(&server, Some((&keys::pem("platform_cert.pem"), &keys::pem("platform_key.pem"))));
+    assert!(post_v2_refund(&stranger, &server.tls_base_url()).await.is_err());
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_keys_folder_without_the_tls_files_loads_and_gets_them() {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-selftest-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keys");
+    for entry in std::fs::read_dir(&fixtures).unwrap().flatten() {
+        let name = entry.file_name();
+        if entry.path().is_file() && name != wechatpay_sdk_sandbox::CLIENT_CERTIFICATE_FILE {
+            std::fs::copy(entry.path(), dir.join(&name)).unwrap();
+        }
+    }
+    let loaded = wechatpay_sdk_sandbox::Keys::load(&dir).expect("a folder from before TLS loads");
+    assert!(!dir.join(wechatpay_sdk_sandbox::CA_FILE).exists(), "load writes nothing");
+    let written = wechatpay_sdk_sandbox::Keys::load_or_generate(&dir).expect("loads");
+    assert_eq!(written.mchid(), loaded.mchid());
+    let again = wechatpay_sdk_sandbox::Keys::load(&dir).expect("loads with the TLS files");
+    assert_eq!(again.ca_certificate_pem(), written.ca_certificate_pem(), "the CA is kept");
+    assert_eq!(again.client_certificate_pem(), written.client_certificate_pem());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 //! `wechatpay::sandbox::client_builder`: a client ready for a sandbox, whichever key the sandbox
-//! signs with: payments, bills and APIv2 calls work with nothing else configured.
+//! signs with: payments, bills and APIv2 calls (those needing mutual TLS too) work with nothing
+//! else configured.
 
 use wechatpay::sandbox::{client_builder, Config, Sandbox, Signer};
 use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Payer, Request};
@@ -39,6 +40,18 @@ async fn pays_downloads_and_calls_apiv2(sandbox: &Sandbox, client: &Client) {
         .build()
         .unwrap();
     client.v2().pay().orderquery().post(v2).await.expect("an APIv2 call signed with the sandbox's APIv2 key");
+
+    // A call that needs mutual TLS: over HTTPS, with the merchant's API client certificate.
+    let refund = wechatpay::v2::secapi::pay::refund::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id(paid.transaction_id.clone().unwrap_or_default())
+        .out_trade_no("SB-1")
+        .out_refund_no("SB-R1")
+        .total_fee(100)
+        .refund_fee(100)
+        .build()
+        .unwrap();
+    client.send(refund).await.expect("a security call with the client certificate");
 }
 
 #[tokio::test]

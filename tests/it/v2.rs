@@ -2,12 +2,15 @@
 //! operation the crate holds is built from JSON by the registry, signed (MD5 and HMAC-SHA256 in
 //! turn), sent, checked member by member by the sandbox, and its signed answer verified and decoded;
 //! every notification page is sealed and signed by the sandbox, then verified, decrypted and typed.
-//! Then the rules for bad answers: unsigned or wrongly signed successes, FAIL answers, err_codes.
+//! Then the rules for bad answers: unsigned or wrongly signed successes, FAIL answers, err_codes;
+//! and mutual TLS: the calls whose page says `security` reach the sandbox's HTTPS side with the
+//! merchant's API client certificate, and are refused without it, with another merchant's, or
+//! over plain HTTP.
 
 use serde_json::Value;
 use wechatpay::apiv2::notify::V2Notifications;
 use wechatpay::runtime::Protocol;
-use wechatpay::{ApiV2Key, Client, ClientIdentity, Error, PublicKey};
+use wechatpay::{ApiV2Key, Client, ClientBuilder, ClientIdentity, Error, PublicKey, RootCertificates};
 use wechatpay_sdk_sandbox::{v2 as pages, Config, Sandbox, Signer};
 
 use crate::every_operation::same;
@@ -22,17 +25,31 @@ async fn sandbox() -> Sandbox {
     Sandbox::start(config).await.expect("sandbox starts")
 }
 
-fn client(server: &Sandbox) -> Client {
+/// The merchant's builder for APIv2 against the sandbox's plain HTTP side, without the API client
+/// certificate.
+fn v2_builder(server: &Sandbox) -> ClientBuilder {
     let keys = server.keys();
     builder(server)
         .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem()).expect("public key"))
         .apiv2_key(ApiV2Key::new(server.apiv2_key()).expect("APIv2 key"))
         .apiv2_rsa_public_key(PublicKey::from_pem(keys.public_key_pem()).expect("public key"))
-        .client_identity(
-            ClientIdentity::from_pem(&pem("platform_cert.pem"), &pem("platform_key.pem")).expect("identity"),
-        )
-        .build()
-        .expect("client")
+}
+
+/// [`v2_builder`] on the sandbox's HTTPS side, trusting its CA.
+fn tls_builder(server: &Sandbox) -> ClientBuilder {
+    v2_builder(server)
+        .base_url(server.tls_base_url())
+        .add_root_certificates(RootCertificates::from_pem(server.keys().ca_certificate_pem()).expect("the sandbox CA"))
+}
+
+/// The merchant's API client certificate (`apiclient_cert.pem`) with its key.
+fn identity() -> ClientIdentity {
+    ClientIdentity::from_pem(&pem("apiclient_cert.pem"), &pem("merchant_key.pem")).expect("identity")
+}
+
+/// A merchant with everything APIv2 needs, over HTTPS: the calls that need mutual TLS too.
+fn client(server: &Sandbox) -> Client {
+    tls_builder(server).client_identity(identity()).build().expect("client")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,15 +60,16 @@ async fn every_v2_operation_round_trips_through_the_client() {
         wechatpay::registry::operations().iter().filter(|info| info.protocol == Protocol::V2).collect();
     assert!(!operations.is_empty(), "no APIv2 operation in the registry: is a v2-* feature missing?");
     let mut failures = Vec::new();
-    let mut calls = 0;
+    let (mut calls, mut mutual_tls) = (0, 0);
     for (index, info) in operations.iter().enumerate() {
         if info.redirect {
             continue;
         }
         calls += 1;
+        mutual_tls += usize::from(info.client_certificate);
         let op = pages::find(info.method, info.path)
             .unwrap_or_else(|| panic!("{} is in the registry but not in the sandbox", info.path));
-        let fields = pages::request_json(op, &server.base_url(), index % 2 == 1);
+        let fields = pages::request_json(op, &server.tls_base_url(), index % 2 == 1);
         let before = server.requests().len();
         let outcome = async {
             let request = info.request_from_json(fields.clone()).map_err(|e| format!("request_from_json: {e}"))?;
@@ -101,10 +119,12 @@ async fn every_v2_operation_round_trips_through_the_client() {
         }
     }
     println!(
-        "{}/{calls} v2 operations round-trip ({} signed URLs are not calls)",
+        "{}/{calls} v2 operations round-trip, over HTTPS ({mutual_tls} with the API client certificate; {} signed \
+         URLs are not calls)",
         calls - failures.len(),
         operations.len() - calls
     );
+    assert!(mutual_tls > 0, "no operation needs the client certificate: is the `security` flag lost?");
     assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -156,26 +176,13 @@ async fn a_request_signed_with_another_key_is_answered_fail_and_that_is_a_typed_
         .apiv2_key(ApiV2Key::new("00000000000000000000000000000000").unwrap())
         .build()
         .unwrap();
-    let request = wechatpay::v2::pay::orderquery::post::Request::builder()
-        .appid("wxd678efh567hg6787")
-        .transaction_id("4200000001")
-        .out_trade_no("1217752501201407033233368018")
-        .build()
-        .unwrap();
-    let error = wrong.v2().pay().orderquery().post(request).await.unwrap_err();
+    let error = wrong.v2().pay().orderquery().post(orderquery()).await.unwrap_err();
     assert!(matches!(&error, Error::V2Return { return_code, .. } if return_code == "FAIL"), "{error}");
     assert!(!error.outcome_unknown(), "a FAIL answer says the request was not taken");
 }
 
-#[tokio::test]
-async fn a_call_that_needs_the_client_certificate_is_refused_without_one() {
-    let server = sandbox().await;
-    let keys = server.keys();
-    let client = builder(&server)
-        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem()).unwrap())
-        .apiv2_key(ApiV2Key::new(server.apiv2_key()).unwrap())
-        .build()
-        .unwrap();
+/// A refund of a v2 order: a call whose page says `security` (mutual TLS).
+fn refund() -> wechatpay::v2::secapi::pay::refund::post::Request {
     let request = wechatpay::v2::secapi::pay::refund::post::Request::builder()
         .appid("wxd678efh567hg6787")
         .transaction_id("4200000001")
@@ -184,13 +191,103 @@ async fn a_call_that_needs_the_client_certificate_is_refused_without_one() {
         .total_fee(100)
         .refund_fee(100)
         .build();
-    let request = match request {
+    match request {
         Ok(request) => request,
         Err(error) => panic!("{error}"),
-    };
-    let error = client.send(request).await.unwrap_err();
+    }
+}
+
+/// The order query: an APIv2 call without `security`.
+fn orderquery() -> wechatpay::v2::pay::orderquery::post::Request {
+    wechatpay::v2::pay::orderquery::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4200000001")
+        .out_trade_no("1217752501201407033233368018")
+        .build()
+        .expect("request")
+}
+
+/// The sandbox refused a `security` call the way WeChat Pay does: a FAIL answer about the
+/// certificate (`CA_ERROR`), which the client reports as a typed error.
+fn assert_certificate_refused(error: &Error, says: &str) {
+    assert!(
+        matches!(error, Error::V2Return { return_code, return_msg, .. }
+            if return_code == "FAIL" && return_msg.starts_with("CA_ERROR") && return_msg.contains(says)),
+        "{error:?}"
+    );
+    assert!(!error.outcome_unknown(), "a FAIL answer says the request was not taken");
+}
+
+#[tokio::test]
+async fn a_call_that_needs_the_client_certificate_is_refused_without_one() {
+    let server = sandbox().await;
+    let client = v2_builder(&server).build().unwrap();
+    let error = client.send(refund()).await.unwrap_err();
     assert!(matches!(&error, Error::Config(message) if message.contains("client_identity")), "{error}");
     assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_a_security_call_over_tls_without_a_client_certificate() {
+    let server = sandbox().await;
+    // The client's own guard refuses to send it: sign it with the client, send it without one.
+    let client = tls_builder(&server).build().unwrap();
+    let request = client.prepare(&refund()).await.expect("signed");
+    assert!(request.url().as_str().starts_with(&server.tls_base_url()), "{}", request.url());
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(server.keys().ca_certificate_pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let answer = http.execute(request).await.expect("an answer").text().await.unwrap();
+    assert!(answer.contains("<return_code><![CDATA[FAIL]]></return_code>"), "{answer}");
+    assert!(answer.contains("CA_ERROR: the request carries no merchant API certificate"), "{answer}");
+    let [recorded] = &server.requests()[..] else { panic!("one request reaches the sandbox") };
+    assert!(!recorded.authorization_ok, "a refused request is not taken");
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_a_security_call_with_another_merchants_certificate() {
+    let server = sandbox().await;
+    let other = server.keys().issue_client_certificate("1900000999").expect("a certificate");
+    let identity = ClientIdentity::from_pem(&other, &pem("merchant_key.pem")).expect("identity");
+    let client = tls_builder(&server).client_identity(identity).build().unwrap();
+    let error = client.send(refund()).await.unwrap_err();
+    assert_certificate_refused(&error, "merchant 1900000999's, not the request's 1900000109");
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_a_security_call_over_plain_http() {
+    let server = sandbox().await;
+    let client = v2_builder(&server).client_identity(identity()).build().unwrap();
+    let error = client.send(refund()).await.unwrap_err();
+    assert_certificate_refused(&error, "over HTTPS");
+}
+
+#[tokio::test]
+async fn a_security_call_over_tls_with_the_merchants_certificate_is_taken() {
+    let server = sandbox().await;
+    let reply = client(&server).send(refund()).await.expect("refund taken");
+    assert_eq!(reply.return_code, wechatpay::v2::types::ReturnCode::Success);
+}
+
+#[tokio::test]
+async fn over_tls_without_a_client_certificate_other_v2_calls_and_apiv3_work() {
+    let server = sandbox().await;
+    let client = tls_builder(&server).build().unwrap();
+    let order = client.v2().pay().orderquery().post(orderquery()).await.expect("v2 over https");
+    assert_eq!(order.return_code, wechatpay::v2::types::ReturnCode::Success);
+    let transaction = client.send(crate::support::query(crate::support::ORDER)).await.expect("APIv3 over https");
+    assert_eq!(transaction.out_trade_no, crate::support::ORDER);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn the_sandbox_ca_is_not_trusted_unless_added() {
+    let server = sandbox().await;
+    let client = v2_builder(&server).base_url(server.tls_base_url()).build().unwrap();
+    let error = client.v2().pay().orderquery().post(orderquery()).await.unwrap_err();
+    assert!(matches!(&error, Error::Transport { .. }), "{error:?}");
+    assert!(server.requests().is_empty(), "the handshake failed: nothing reached the sandbox");
 }
 
 /// A page the user's browser opens is a signed URL: its query signed with the APIv2 key (the
@@ -212,7 +309,7 @@ async fn signed_urls_carry_the_query_its_signature_and_the_fragment() {
         .unwrap();
     let url = client.signed_url(&request).unwrap();
     assert_eq!(url.fragment(), Some("wechat_redirect"));
-    assert!(url.as_str().starts_with(&format!("{}papay/entrustweb?", server.base_url())), "{url}");
+    assert!(url.as_str().starts_with(&format!("{}papay/entrustweb?", server.tls_base_url())), "{url}");
     let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     assert_eq!(get("mch_id"), Some(server.keys().mchid()), "the merchant id is filled");

@@ -7,7 +7,8 @@
 //! APIv2 key in the algorithm its `sign_type` names (MD5 when it names none), sensitive members
 //! opened with the WeChat Pay key. A failed check is answered `return_code` `FAIL` (unsigned);
 //! a good request with every documented member set (indexed ones twice), signed when the page
-//! documents `sign`. Mutual TLS is not checked: the sandbox serves plain HTTP on loopback.
+//! documents `sign`. A call whose page says `security` is refused unless it came over HTTPS with
+//! the API client certificate of the merchant it names ([`crate::tls::refusal`]).
 
 pub mod wire;
 
@@ -50,6 +51,7 @@ pub(crate) fn answer(
     path_and_query: &str,
     headers: &http::HeaderMap,
     body: &[u8],
+    transport: &crate::tls::Transport,
 ) -> Option<Answered> {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let op = find(method, path)?;
@@ -86,6 +88,13 @@ pub(crate) fn answer(
         (query.clone(), op.request.query.iter().collect(), signed)
     };
     let get = |name: &str| members.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if op.request.security {
+        // Checked first, as WeChat Pay's gateway does: against the merchant the request names.
+        let named = documented.iter().find(|f| f.filled == Some(Filled::Mchid)).and_then(|f| get(&f.name));
+        if let Some(refusal) = crate::tls::refusal(transport, named.unwrap_or(keys.mchid())) {
+            return Some(fail(refusal, decrypted));
+        }
+    }
     let hmac = match get("sign_type") {
         None | Some("MD5") => false,
         Some("HMAC-SHA256") => true,
