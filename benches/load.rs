@@ -34,15 +34,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use http::HeaderMap;
+use wechatpay::notify::{axum::handler, InMemoryReplayGuard, Notification, Notifications};
 #[cfg(all(feature = "redis", feature = "postgres"))]
 use wechatpay::notify::{postgres::PostgresReplayGuard, redis::RedisReplayGuard};
-use wechatpay::notify::{axum::handler, InMemoryReplayGuard, Notification, Notifications};
 use wechatpay::v3::bill::sub_merchant_fundflowbill::get::Algorithm;
 use wechatpay::{ApiV3Key, BillFile, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
 
 use fixtures::keys::{self, pem};
-use wechatpay_sdk_sandbox::{CertChoice, Config, Sandbox, Signer, Tamper};
 use fixtures::sample_transaction;
+use wechatpay_sdk_sandbox::{CertChoice, Config, Sandbox, Signer, Tamper};
 
 /// The system allocator, counting live bytes and their peak.
 struct Counting;
@@ -426,7 +426,8 @@ async fn notifications_through(
 }
 
 async fn bill(size: u64, encryption: Option<Algorithm>) -> bool {
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..fixtures::config() }).await.expect("sandbox starts");
+    let server =
+        Sandbox::start(Config { signer: Signer::PublicKey, ..fixtures::config() }).await.expect("sandbox starts");
     server.record_requests(false);
     let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())
@@ -438,7 +439,10 @@ async fn bill(size: u64, encryption: Option<Algorithm>) -> bool {
     let (bill, what) = match &encryption {
         None => {
             let request = wechatpay::v3::bill::tradebill::get::Request::builder().bill_date("2024-03-01").build();
-            (BillFile::from(client.send(request.expect("a request")).await.expect("the bill API")), "SHA-1 checked".to_owned())
+            (
+                BillFile::from(client.send(request.expect("a request")).await.expect("the bill API")),
+                "SHA-1 checked".to_owned(),
+            )
         }
         Some(algorithm) => {
             let request = wechatpay::v3::bill::sub_merchant_fundflowbill::get::Request::builder()

@@ -58,16 +58,8 @@ struct Iterations {
     notification: usize,
 }
 
-const FULL: Iterations = Iterations {
-    request: 300,
-    response: 3000,
-    notification: 3000,
-};
-const SMOKE: Iterations = Iterations {
-    request: 2,
-    response: 2,
-    notification: 2,
-};
+const FULL: Iterations = Iterations { request: 300, response: 3000, notification: 3000 };
+const SMOKE: Iterations = Iterations { request: 2, response: 2, notification: 2 };
 
 const TRANSACTION_ID: &str = "4200000985202103031441826014";
 const QUERY_PATH: &str = "/v3/pay/transactions/id/4200000985202103031441826014";
@@ -75,7 +67,6 @@ const QUERY_PATH: &str = "/v3/pay/transactions/id/4200000985202103031441826014";
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
-
 
 /// Median ops/s of [`BATCHES`] timed batches of `iterations` calls to `op`, after one warm-up batch.
 fn measure(iterations: usize, batches: usize, mut op: impl FnMut()) -> f64 {
@@ -141,8 +132,7 @@ fn client(key: MerchantKey, public: PublicKey) -> Client {
 
 /// WeChat Pay's side: headers signing `body` now with the WeChat Pay private key.
 fn signed_headers(body: &str) -> Value {
-    let wechatpay =
-        MerchantKey::from_pem(&keys::pem("wechatpay_pub_key_private.pem")).expect("test key");
+    let wechatpay = MerchantKey::from_pem(&keys::pem("wechatpay_pub_key_private.pem")).expect("test key");
     let (timestamp, nonce) = (unix(SystemTime::now()).to_string(), nonce());
     json!({
         "Wechatpay-Timestamp": timestamp,
@@ -159,10 +149,7 @@ fn header_map(headers: &Value) -> HeaderMap {
         .iter()
         .map(|(name, value)| {
             let value = value.as_str().expect("text header");
-            (
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            )
+            (HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap())
         })
         .collect()
 }
@@ -170,10 +157,8 @@ fn header_map(headers: &Value) -> HeaderMap {
 /// A `TRANSACTION.SUCCESS` notification body, its resource sealed with the APIv3 key.
 fn notification_body(payload: &str) -> String {
     let resource_nonce = &nonce()[..12];
-    let ciphertext = ApiV3Key::new(APIV3_KEY)
-        .unwrap()
-        .encrypt(resource_nonce, "transaction", payload.as_bytes())
-        .unwrap();
+    let ciphertext =
+        ApiV3Key::new(APIV3_KEY).unwrap().encrypt(resource_nonce, "transaction", payload.as_bytes()).unwrap();
     json!({
         "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00",
         "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
@@ -204,19 +189,12 @@ fn signed_message(headers: &Value, body: &str) -> (String, String) {
     (message, header("Wechatpay-Signature"))
 }
 
-fn bench_rust(
-    iterations: &Iterations,
-    batches: usize,
-    transaction: &str,
-    notification: &str,
-) -> Results {
+fn bench_rust(iterations: &Iterations, batches: usize, transaction: &str, notification: &str) -> Results {
     let key = MerchantKey::from_pem(&keys::pem("merchant_key.pem")).expect("test key");
     let public = PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).expect("test key");
     let wechatpay_keys = WechatpayKeys::with_public_key(PUBLIC_KEY_ID, public.clone());
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
 
     // (a)
     let client = client(key.clone(), public.clone());
@@ -248,9 +226,7 @@ fn bench_rust(
     let signed = signed_headers(transaction);
     let headers = header_map(&signed);
     let handle = || {
-        wechatpay_keys
-            .verify(&headers, transaction.as_bytes(), SystemTime::now())
-            .expect("verifies");
+        wechatpay_keys.verify(&headers, transaction.as_bytes(), SystemTime::now()).expect("verifies");
         // What the client does with a verified body: the lenient decode of the typed response.
         <by_transaction_id::get::Response as wechatpay::runtime::Decode>::decode(transaction.as_bytes())
             .expect("deserialises")
@@ -271,11 +247,7 @@ fn bench_rust(
     let notifications = Notifications::new(wechatpay_keys.clone(), apiv3_key.clone());
     let signed = signed_headers(notification);
     let headers = header_map(&signed);
-    let open = || {
-        runtime
-            .block_on(notifications.open(&headers, notification.as_bytes()))
-            .expect("opens")
-    };
+    let open = || runtime.block_on(notifications.open(&headers, notification.as_bytes())).expect("opens");
     assert!(
         matches!(open().event, Event::TransactionSuccess(payment) if payment.transaction_id.as_deref() == Some(TRANSACTION_ID))
     );
@@ -291,16 +263,7 @@ fn bench_rust(
         black_box(apiv3_key.decrypt(&resource_nonce, &aad, black_box(&ciphertext)).expect("decrypts"));
     });
 
-    Results {
-        request,
-        rsa_sign,
-        sensitive,
-        sensitive_crypto,
-        response,
-        rsa_verify,
-        notification,
-        verify_decrypt,
-    }
+    Results { request, rsa_sign, sensitive, sensitive_crypto, response, rsa_verify, notification, verify_decrypt }
 }
 
 /// Writes sensitive values in plain text: the Node side gets the payload to encrypt itself.
@@ -319,21 +282,14 @@ fn plain() -> wechatpay::runtime::Writing<'static> {
 /// The message a request's signature covers, for the bare signature reference (sensitive names
 /// replaced by text the length of their ciphertext).
 fn reference_message<O: wechatpay::runtime::Operation>(request: &O) -> String {
-    let Ok(Body::Json(body)) = request.body(&mut plain()) else {
-        panic!("a JSON body")
-    };
+    let Ok(Body::Json(body)) = request.body(&mut plain()) else { panic!("a JSON body") };
     let mut body: Value = serde_json::from_slice(&body).expect("JSON");
     if let Some(receivers) = body.get_mut("receivers").and_then(Value::as_array_mut) {
         for receiver in receivers {
             receiver["name"] = json!("A".repeat(344));
         }
     }
-    format!(
-        "POST\n{}\n{}\n{}\n{body}\n",
-        request.path(&mut plain()),
-        unix(SystemTime::now()),
-        nonce()
-    )
+    format!("POST\n{}\n{}\n{}\n{body}\n", request.path(&mut plain()), unix(SystemTime::now()), nonce())
 }
 
 /// Runs `tests/interop/bench.js`; `Err` says why the Node side did not run.
@@ -348,9 +304,7 @@ fn bench_node(
         return Err("wechatpay-axios-plugin is not installed: run .ci/install-peers".into());
     }
     let payload = |body: Body| {
-        let Body::Json(body) = body else {
-            panic!("a JSON body")
-        };
+        let Body::Json(body) = body else { panic!("a JSON body") };
         serde_json::from_slice::<Value>(&body).expect("JSON")
     };
     let (request, sharing) = (jsapi_request(), sharing_request());
@@ -387,24 +341,11 @@ fn bench_node(
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|error| format!("cannot start {node:?}: {error}"))?;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("write to bench.js");
+    child.stdin.take().expect("stdin").write_all(input.to_string().as_bytes()).expect("write to bench.js");
     let output = child.wait_with_output().expect("wait for bench.js");
-    assert!(
-        output.status.success(),
-        "bench.js failed: {}",
-        output.status
-    );
+    assert!(output.status.success(), "bench.js failed: {}", output.status);
     let answer: Value = serde_json::from_slice(&output.stdout).expect("bench.js answers JSON");
-    let rate = |job: &str| {
-        answer["results"][job]
-            .as_f64()
-            .unwrap_or_else(|| panic!("bench.js: no {job}"))
-    };
+    let rate = |job: &str| answer["results"][job].as_f64().unwrap_or_else(|| panic!("bench.js: no {job}"));
     let results = Results {
         request: rate("request"),
         rsa_sign: rate("rsa_sign"),
@@ -415,11 +356,7 @@ fn bench_node(
         notification: rate("notification"),
         verify_decrypt: rate("verify_decrypt"),
     };
-    let peer = format!(
-        "{} on {}",
-        answer["peer"].as_str().unwrap_or("?"),
-        answer["runtime"].as_str().unwrap_or("?")
-    );
+    let peer = format!("{} on {}", answer["peer"].as_str().unwrap_or("?"), answer["runtime"].as_str().unwrap_or("?"));
     Ok((peer, results))
 }
 
@@ -460,7 +397,11 @@ fn bench_guomi(iterations: &Iterations, batches: usize, transaction: &str) -> Gu
             "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Signature": signature,
             "Wechatpay-Serial": keys::SM2_PUBLIC_KEY_ID, "Wechatpay-Signature-Type": "WECHATPAY2-SM2-WITH-SM3",
         });
-        (header_map(&headers), format!("{timestamp}\n{nonce}\n{body}\n"), headers["Wechatpay-Signature"].as_str().unwrap().to_owned())
+        (
+            header_map(&headers),
+            format!("{timestamp}\n{nonce}\n{body}\n"),
+            headers["Wechatpay-Signature"].as_str().unwrap().to_owned(),
+        )
     };
     let keys = WechatpayKeys::with_public_key(keys::SM2_PUBLIC_KEY_ID, public.clone());
     let (headers, message, signature) = signed(transaction);
@@ -503,11 +444,9 @@ fn bench_guomi(iterations: &Iterations, batches: usize, transaction: &str) -> Gu
 
 fn cpu_model() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find_map(|line| {
-        line.strip_prefix("model name")?
-            .split_once(':')
-            .map(|(_, model)| model.trim())
-    });
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, model)| model.trim()));
     model.unwrap_or("unknown").to_owned()
 }
 
@@ -515,8 +454,7 @@ fn main() {
     // `cargo bench` passes `--bench`; any other run (e.g. `cargo test --benches`) is a smoke test.
     let full = std::env::args().any(|arg| arg == "--bench");
     let (iterations, batches) = if full { (FULL, BATCHES) } else { (SMOKE, 1) };
-    let transaction =
-        std::fs::read_to_string(root().join("tests/interop/transaction.json")).expect("fixture");
+    let transaction = std::fs::read_to_string(root().join("tests/interop/transaction.json")).expect("fixture");
     let notification = notification_body(&transaction);
 
     let nproc = std::thread::available_parallelism().map_or(0, usize::from);
@@ -534,21 +472,14 @@ fn main() {
         Err(why) => println!("peer: not run ({why}); Rust only"),
     }
     println!();
-    println!(
-        "{:<58} {:>12} {:>12} {:>10}",
-        "job (ops/s, higher is better)", "Rust", "Node", "Rust/Node"
-    );
+    println!("{:<58} {:>12} {:>12} {:>10}", "job (ops/s, higher is better)", "Rust", "Node", "Rust/Node");
     let rows = [
         (
             "(a) request preparation: build + serialise + sign (JSAPI)",
             rust.request,
             node.as_ref().ok().map(|(_, n)| n.request),
         ),
-        (
-            "    reference: bare RSA-2048 signature",
-            rust.rsa_sign,
-            node.as_ref().ok().map(|(_, n)| n.rsa_sign),
-        ),
+        ("    reference: bare RSA-2048 signature", rust.rsa_sign, node.as_ref().ok().map(|(_, n)| n.rsa_sign)),
         (
             "(a') the same + encrypt 2 names (profit sharing)",
             rust.sensitive,
@@ -564,11 +495,7 @@ fn main() {
             rust.response,
             node.as_ref().ok().map(|(_, n)| n.response),
         ),
-        (
-            "    reference: bare RSA-2048 verification",
-            rust.rsa_verify,
-            node.as_ref().ok().map(|(_, n)| n.rsa_verify),
-        ),
+        ("    reference: bare RSA-2048 verification", rust.rsa_verify, node.as_ref().ok().map(|(_, n)| n.rsa_verify)),
         (
             "(c) notification: verify + decrypt + typed parse",
             rust.notification,
@@ -582,10 +509,7 @@ fn main() {
     ];
     for (job, ours, theirs) in rows {
         match theirs {
-            Some(theirs) => println!(
-                "{job:<58} {ours:>12.0} {theirs:>12.0} {:>9.2}x",
-                ours / theirs
-            ),
+            Some(theirs) => println!("{job:<58} {ours:>12.0} {theirs:>12.0} {:>9.2}x", ours / theirs),
             None => println!("{job:<58} {ours:>12.0} {:>12} {:>10}", "-", "-"),
         }
     }
@@ -617,6 +541,8 @@ fn main() {
         println!("{job:<58} {ours:>12.0} {bare:>12.0} {:>9.3}x", bare / ours);
     }
     if !full {
-        println!("\n(smoke run with tiny counts: use `cargo bench --bench peer --features profitsharing,guomi` for numbers)");
+        println!(
+            "\n(smoke run with tiny counts: use `cargo bench --bench peer --features profitsharing,guomi` for numbers)"
+        );
     }
 }

@@ -59,13 +59,8 @@ impl Kms {
         job: impl FnOnce(oneshot::Sender<Result<Vec<u8>, SignerError>>) -> Job,
     ) -> Result<Vec<u8>, SignerError> {
         let (answer, answered) = oneshot::channel();
-        self.jobs
-            .send(job(answer))
-            .await
-            .map_err(|_| SignerError::new("the key service is down"))?;
-        answered
-            .await
-            .map_err(|_| SignerError::new("the key service dropped the job"))?
+        self.jobs.send(job(answer)).await.map_err(|_| SignerError::new("the key service is down"))?;
+        answered.await.map_err(|_| SignerError::new("the key service dropped the job"))?
     }
 }
 
@@ -106,23 +101,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // Every request is signed by the key service.
-    let order = client
-        .send(
-            Query::builder()
-                .out_trade_no("KMS-20240301-0001")
-                .mchid(keys.mchid())
-                .build()?,
-        )
-        .await?;
-    println!(
-        "1. order {} is {}, signed by the key service",
-        order.out_trade_no, order.trade_state
-    );
+    let order = client.send(Query::builder().out_trade_no("KMS-20240301-0001").mchid(keys.mchid()).build()?).await?;
+    println!("1. order {} is {}, signed by the key service", order.out_trade_no, order.trade_state);
 
     // So is what the mini program needs to pay.
-    let params = client
-        .jsapi_pay_params("wxd678efh567hg6787", "wx201410272009395522657a690389285100")
-        .await?;
+    let params = client.jsapi_pay_params("wxd678efh567hg6787", "wx201410272009395522657a690389285100").await?;
     println!("2. paySign {}…", &params.pay_sign[..16]);
 
     // An encrypted bill: its file key is opened by the key service, the file decrypted here.

@@ -19,27 +19,17 @@ const APPID: &str = "wxd678efh567hg6787";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // RUST_LOG=wechatpay=debug shows one span per request (method, path, status, Request-ID, duration).
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
 
     // Fresh keys for both sides, generated at start.
-    let sandbox = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        ..Config::default()
-    })
-    .await?;
+    let sandbox = Sandbox::start(Config { signer: Signer::PublicKey, ..Config::default() }).await?;
     let keys = sandbox.keys();
     println!("sandbox at {} (merchant {})", sandbox.base_url(), keys.mchid());
 
-    let client = Client::builder(
-        keys.mchid(),
-        keys.merchant_serial(),
-        MerchantKey::from_pem(keys.merchant_key_pem())?,
-    )
-    .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
-    .base_url(sandbox.base_url())
-    .build()?;
+    let client = Client::builder(keys.mchid(), keys.merchant_serial(), MerchantKey::from_pem(keys.merchant_key_pem())?)
+        .wechatpay_public_key(keys.public_key_id(), PublicKey::from_pem(keys.public_key_pem())?)
+        .base_url(sandbox.base_url())
+        .build()?;
     println!("client: {client:?}");
 
     // 1. Prepay: create the order, get a prepay_id.
@@ -64,10 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.pay(out_trade_no)?;
 
     // 3. Query the order by the merchant's order number.
-    let request = query::Request::builder()
-        .out_trade_no(out_trade_no)
-        .mchid(keys.mchid())
-        .build()?;
+    let request = query::Request::builder().out_trade_no(out_trade_no).mchid(keys.mchid()).build()?;
     let transaction = client.send(request).await?;
     println!(
         "3. order {} is {:?} ({}), transaction {}",
@@ -91,16 +78,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Errors keep WeChat Pay's code, message and Request-ID.
-    let missing = query::Request::builder()
-        .out_trade_no("UNKNOWN-20240301-0002")
-        .mchid(keys.mchid())
-        .build()?;
+    let missing = query::Request::builder().out_trade_no("UNKNOWN-20240301-0002").mchid(keys.mchid()).build()?;
     if let Err(error) = client.send(missing).await {
-        println!(
-            "5. a missing order: {error} (code {:?}, request id {:?})",
-            error.code(),
-            error.request_id()
-        );
+        println!("5. a missing order: {error} (code {:?}, request id {:?})", error.code(), error.request_id());
     }
     Ok(())
 }

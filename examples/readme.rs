@@ -1,6 +1,9 @@
 //! The README's Rust code, compiled: `tests/readme.rs` checks that each `rust` block of the README
 //! appears here line for line, so the README cannot drift from the API. Not meant to be run (the
 //! runnable payment is `examples/quickstart.rs`).
+//!
+//! Not formatted by rustfmt (`.ci/run` leaves it out): its lines are the README's, laid out for
+//! reading there.
 
 // The snippets end where the README stops: what they bind last is not used, nothing is called.
 #![allow(dead_code, unused_variables)]

@@ -68,10 +68,7 @@ pub enum Finding {
     /// `Wechatpay-Serial` names no key held. `missing_kind` is set when it names a kind of key
     /// the merchant does not hold at all (a switch between certificates and the public key);
     /// `expired` when it is a certificate held but no longer valid.
-    UnknownSerial {
-        missing_kind: Option<KeyKind>,
-        expired: bool,
-    },
+    UnknownSerial { missing_kind: Option<KeyKind>, expired: bool },
     /// The signature verifies with the named key only after this edit of the body.
     BodyAltered(Alteration),
     /// The signature does not verify with the named key (nor after the usual alterations);
@@ -110,11 +107,7 @@ impl Diagnosis {
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let serial = self.serial.as_deref().unwrap_or("-");
-        let known = if self.known_keys.is_empty() {
-            "none".to_owned()
-        } else {
-            self.known_keys.join(", ")
-        };
+        let known = if self.known_keys.is_empty() { "none".to_owned() } else { self.known_keys.join(", ") };
         match &self.finding {
             Finding::Verified { kind, decrypted } => {
                 let kind = match kind {
@@ -218,12 +211,7 @@ fn examine(
     notification: bool,
 ) -> Diagnosis {
     let now = unix(now);
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
     let (timestamp, nonce, signature, serial) = (
         header("Wechatpay-Timestamp"),
         header("Wechatpay-Nonce"),
@@ -236,10 +224,7 @@ fn examine(
         finding: Finding::MissingHeaders(Vec::new()),
         serial: serial.clone(),
         known_keys,
-        skew_seconds: timestamp
-            .as_deref()
-            .and_then(|t| t.parse::<i64>().ok())
-            .map(|t| now - t),
+        skew_seconds: timestamp.as_deref().and_then(|t| t.parse::<i64>().ok()).map(|t| now - t),
         signature_type: header("Wechatpay-Signature-Type"),
     };
     let missing: Vec<&'static str> = [
@@ -256,15 +241,8 @@ fn examine(
         diagnosis.finding = Finding::MissingHeaders(missing);
         return diagnosis;
     };
-    diagnosis.finding = find(
-        keys,
-        apiv3_key,
-        &diagnosis,
-        (&timestamp, &nonce, &signature, &serial),
-        body,
-        now,
-        notification,
-    );
+    diagnosis.finding =
+        find(keys, apiv3_key, &diagnosis, (&timestamp, &nonce, &signature, &serial), body, now, notification);
     diagnosis
 }
 
@@ -289,14 +267,8 @@ fn find(
             KeyKind::PublicKey => keys.public_key_id().is_some(),
             KeyKind::Certificate => !keys.certificate_serials().is_empty(),
         };
-        let expired = keys
-            .certificate_serials()
-            .iter()
-            .any(|held| held.eq_ignore_ascii_case(serial));
-        return Finding::UnknownSerial {
-            missing_kind: (!holds_kind).then_some(kind),
-            expired,
-        };
+        let expired = keys.certificate_serials().iter().any(|held| held.eq_ignore_ascii_case(serial));
+        return Finding::UnknownSerial { missing_kind: (!holds_kind).then_some(kind), expired };
     };
     let message = |body: &[u8]| {
         let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
@@ -309,9 +281,7 @@ fn find(
         if trimmed.is_some_and(|trimmed| key.verify(&message(trimmed), signature)) {
             return Finding::BodyAltered(Alteration::TrailingNewline);
         }
-        let compact = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|value| serde_json::to_vec(&value).ok());
+        let compact = serde_json::from_slice::<Value>(body).ok().and_then(|value| serde_json::to_vec(&value).ok());
         if compact.is_some_and(|compact| compact != body && key.verify(&message(&compact), signature)) {
             return Finding::BodyAltered(Alteration::ReencodedJson);
         }
@@ -319,10 +289,7 @@ fn find(
             .known_keys
             .iter()
             .filter(|other| *other != serial)
-            .find(|other| {
-                keys.find(other, now)
-                    .is_some_and(|other| other.verify(&message(body), signature))
-            })
+            .find(|other| keys.find(other, now).is_some_and(|other| other.verify(&message(body), signature)))
             .cloned();
         return Finding::BadSignature { verifies_with };
     }
@@ -386,9 +353,7 @@ mod tests {
     /// A notification sealed with `apiv3` and signed by `signer` under `serial`, `age` seconds ago.
     fn notification(signer: &str, serial: &str, apiv3: &str, age: i64) -> (HeaderMap, Vec<u8>) {
         let key = ApiV3Key::new(apiv3).unwrap();
-        let ciphertext = key
-            .encrypt("0123456789ab", "transaction", br#"{"out_trade_no":"T-1"}"#)
-            .unwrap();
+        let ciphertext = key.encrypt("0123456789ab", "transaction", br#"{"out_trade_no":"T-1"}"#).unwrap();
         let body = serde_json::json!({
             "id": "EV-1", "event_type": "TRANSACTION.SUCCESS", "resource_type": "encrypt-resource",
             "resource": { "algorithm": "AEAD_AES_256_GCM", "ciphertext": ciphertext, "nonce": "0123456789ab",
@@ -418,26 +383,14 @@ mod tests {
     }
 
     fn diagnose(keys: &WechatpayKeys, headers: &HeaderMap, body: &[u8]) -> Diagnosis {
-        diagnose_notification(
-            keys,
-            Some(&ApiV3Key::new(APIV3).unwrap()),
-            headers,
-            body,
-            SystemTime::now(),
-        )
+        diagnose_notification(keys, Some(&ApiV3Key::new(APIV3).unwrap()), headers, body, SystemTime::now())
     }
 
     #[test]
     fn a_good_notification_is_verified_and_decrypted() {
         let (headers, body) = notification(SIGNER, PUBLIC_KEY_ID, APIV3, 0);
         let diagnosis = diagnose(&public_key_only(), &headers, &body);
-        assert_eq!(
-            diagnosis.finding,
-            Finding::Verified {
-                kind: KeyKind::PublicKey,
-                decrypted: true
-            }
-        );
+        assert_eq!(diagnosis.finding, Finding::Verified { kind: KeyKind::PublicKey, decrypted: true });
         assert!(diagnosis.is_verified() && diagnosis.to_string().starts_with("verified"));
     }
 
@@ -447,10 +400,7 @@ mod tests {
         headers.remove("Wechatpay-Signature");
         headers.remove("Wechatpay-Nonce");
         let diagnosis = diagnose(&public_key_only(), &headers, &body);
-        assert_eq!(
-            diagnosis.finding,
-            Finding::MissingHeaders(vec!["Wechatpay-Nonce", "Wechatpay-Signature"])
-        );
+        assert_eq!(diagnosis.finding, Finding::MissingHeaders(vec!["Wechatpay-Nonce", "Wechatpay-Signature"]));
     }
 
     #[test]
@@ -459,16 +409,10 @@ mod tests {
         let diagnosis = diagnose(&certificates_only(), &headers, &body);
         assert_eq!(
             diagnosis.finding,
-            Finding::UnknownSerial {
-                missing_kind: Some(KeyKind::PublicKey),
-                expired: false
-            }
+            Finding::UnknownSerial { missing_kind: Some(KeyKind::PublicKey), expired: false }
         );
         assert_eq!(diagnosis.known_keys, [platform_serial()]);
-        assert!(
-            diagnosis.to_string().contains("switching to the public key"),
-            "{diagnosis}"
-        );
+        assert!(diagnosis.to_string().contains("switching to the public key"), "{diagnosis}");
     }
 
     #[test]
@@ -477,10 +421,7 @@ mod tests {
         let diagnosis = diagnose(&public_key_only(), &headers, &body);
         assert_eq!(
             diagnosis.finding,
-            Finding::UnknownSerial {
-                missing_kind: Some(KeyKind::Certificate),
-                expired: false
-            }
+            Finding::UnknownSerial { missing_kind: Some(KeyKind::Certificate), expired: false }
         );
         assert!(diagnosis.to_string().contains("configure the APIv3 key"), "{diagnosis}");
     }
@@ -489,13 +430,7 @@ mod tests {
     fn an_unknown_serial_lists_the_keys_held() {
         let (headers, body) = notification(PLATFORM_KEY, "1DCE8A9F0A3E2B4C5D6E7F8091A2B3C4D5E6F708", APIV3, 0);
         let diagnosis = diagnose(&both(), &headers, &body);
-        assert_eq!(
-            diagnosis.finding,
-            Finding::UnknownSerial {
-                missing_kind: None,
-                expired: false
-            }
-        );
+        assert_eq!(diagnosis.finding, Finding::UnknownSerial { missing_kind: None, expired: false });
         assert!(diagnosis.to_string().contains(PUBLIC_KEY_ID) && diagnosis.to_string().contains(&platform_serial()));
     }
 
@@ -503,29 +438,21 @@ mod tests {
     fn clock_skew_is_measured() {
         let (headers, body) = notification(SIGNER, PUBLIC_KEY_ID, APIV3, 900);
         let diagnosis = diagnose(&public_key_only(), &headers, &body);
-        let Finding::ClockSkew { seconds } = diagnosis.finding else {
-            panic!("{diagnosis:?}")
-        };
+        let Finding::ClockSkew { seconds } = diagnosis.finding else { panic!("{diagnosis:?}") };
         assert!((900..905).contains(&seconds), "{seconds}");
     }
 
     #[test]
     fn a_signtest_probe_is_recognised() {
         let (mut headers, body) = notification(SIGNER, PUBLIC_KEY_ID, APIV3, 0);
-        headers.insert(
-            "Wechatpay-Signature",
-            HeaderValue::from_static("WECHATPAY/SIGNTEST/AAAA"),
-        );
+        headers.insert("Wechatpay-Signature", HeaderValue::from_static("WECHATPAY/SIGNTEST/AAAA"));
         assert_eq!(diagnose(&public_key_only(), &headers, &body).finding, Finding::SignTest);
     }
 
     #[test]
     fn another_signature_type_is_named() {
         let (mut headers, body) = notification(SIGNER, PUBLIC_KEY_ID, APIV3, 0);
-        headers.insert(
-            "Wechatpay-Signature-Type",
-            HeaderValue::from_static("WECHATPAY2-SM2-WITH-SM3"),
-        );
+        headers.insert("Wechatpay-Signature-Type", HeaderValue::from_static("WECHATPAY2-SM2-WITH-SM3"));
         let finding = diagnose(&public_key_only(), &headers, &body).finding;
         assert_eq!(finding, Finding::SignatureType("WECHATPAY2-SM2-WITH-SM3".into()));
     }
@@ -551,12 +478,7 @@ mod tests {
     fn a_signature_by_another_held_key_is_named() {
         let (headers, body) = notification(PLATFORM_KEY, PUBLIC_KEY_ID, APIV3, 0);
         let finding = diagnose(&both(), &headers, &body).finding;
-        assert_eq!(
-            finding,
-            Finding::BadSignature {
-                verifies_with: Some(platform_serial())
-            }
-        );
+        assert_eq!(finding, Finding::BadSignature { verifies_with: Some(platform_serial()) });
         let finding = diagnose(&public_key_only(), &headers, &body).finding;
         assert_eq!(finding, Finding::BadSignature { verifies_with: None });
     }
@@ -574,12 +496,6 @@ mod tests {
         let body = br#"{"prepay_id":"wx1"}"#;
         let headers = signed(SIGNER, PUBLIC_KEY_ID, body, 0);
         let diagnosis = diagnose_answer(&public_key_only(), &headers, body, SystemTime::now());
-        assert_eq!(
-            diagnosis.finding,
-            Finding::Verified {
-                kind: KeyKind::PublicKey,
-                decrypted: false
-            }
-        );
+        assert_eq!(diagnosis.finding, Finding::Verified { kind: KeyKind::PublicKey, decrypted: false });
     }
 }

@@ -118,8 +118,7 @@ pub fn notification(data: &[u8]) {
         b'P' => {
             let text = String::from_utf8_lossy(body);
             let (event_type, plaintext) = text.split_once('\n').unwrap_or((&text, ""));
-            let Ok(ciphertext) = fixture.apiv3_key.encrypt("0123456789ab", "transaction", plaintext.as_bytes())
-            else {
+            let Ok(ciphertext) = fixture.apiv3_key.encrypt("0123456789ab", "transaction", plaintext.as_bytes()) else {
                 return;
             };
             let envelope = serde_json::json!({
@@ -152,12 +151,8 @@ pub fn response(data: &[u8]) {
     if *mode == b'S' {
         headers = signed_headers(body);
     }
-    let raw = Raw {
-        status,
-        request_id: crate::exchange::request_id(&headers),
-        headers,
-        body: Bytes::copy_from_slice(body),
-    };
+    let raw =
+        Raw { status, request_id: crate::exchange::request_id(&headers), headers, body: Bytes::copy_from_slice(body) };
     let verification = must_verify(&raw, ResponseKind::Json).then(|| {
         fixture()
             .keys
@@ -343,7 +338,12 @@ mod corpus {
         for file in &files {
             let data = std::fs::read(file).unwrap();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
-            assert!(outcome.is_ok(), "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})", file.display(), file.display());
+            assert!(
+                outcome.is_ok(),
+                "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})",
+                file.display(),
+                file.display()
+            );
         }
         assert!(!files.is_empty(), "{target}: no corpus in {}", dir.display());
         files.len()

@@ -29,7 +29,13 @@ pub struct Reply<T> {
 }
 
 impl<T> Reply<T> {
-    pub(crate) fn new(value: T, status: StatusCode, headers: HeaderMap, body: Bytes, deviations: Vec<Deviation>) -> Self {
+    pub(crate) fn new(
+        value: T,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        deviations: Vec<Deviation>,
+    ) -> Self {
         Reply { value, status, headers, body, deviations }
     }
 
@@ -87,7 +93,13 @@ impl<T> Reply<T> {
 
     /// The same answer with the response transformed.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
-        Reply { value: f(self.value), status: self.status, headers: self.headers, body: self.body, deviations: self.deviations }
+        Reply {
+            value: f(self.value),
+            status: self.status,
+            headers: self.headers,
+            body: self.body,
+            deviations: self.deviations,
+        }
     }
 }
 

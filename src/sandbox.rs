@@ -19,7 +19,9 @@
 
 pub use wechatpay_sdk_sandbox::*;
 
-use crate::{ApiV2Key, ApiV3Key, Client, ClientBuilder, ClientIdentity, KeyError, MerchantKey, PublicKey, RootCertificates};
+use crate::{
+    ApiV2Key, ApiV3Key, Client, ClientBuilder, ClientIdentity, KeyError, MerchantKey, PublicKey, RootCertificates,
+};
 
 /// A [`ClientBuilder`] for `sandbox`'s merchant: its id, serial and private key, the APIv3 and
 /// APIv2 keys (and the RSA key APIv2 seals bank details with), the sandbox's HTTPS URL with its

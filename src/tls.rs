@@ -23,25 +23,15 @@ impl RootCertificates {
         const WHAT: &str = "root certificate";
         let mut certificates = Vec::new();
         for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let der = der.map_err(|error| KeyError::Pem {
-                what: WHAT,
-                reason: error.to_string(),
-            })?;
-            x509_parser::parse_x509_certificate(der.as_ref()).map_err(|error| KeyError::Pem {
-                what: WHAT,
-                reason: format!("not an X.509 certificate: {error}"),
-            })?;
-            let certificate = reqwest::Certificate::from_der(der.as_ref()).map_err(|error| KeyError::Pem {
-                what: WHAT,
-                reason: error.to_string(),
-            })?;
+            let der = der.map_err(|error| KeyError::Pem { what: WHAT, reason: error.to_string() })?;
+            x509_parser::parse_x509_certificate(der.as_ref())
+                .map_err(|error| KeyError::Pem { what: WHAT, reason: format!("not an X.509 certificate: {error}") })?;
+            let certificate = reqwest::Certificate::from_der(der.as_ref())
+                .map_err(|error| KeyError::Pem { what: WHAT, reason: error.to_string() })?;
             certificates.push(certificate);
         }
         if certificates.is_empty() {
-            return Err(KeyError::Pem {
-                what: WHAT,
-                reason: "no CERTIFICATE section".into(),
-            });
+            return Err(KeyError::Pem { what: WHAT, reason: "no CERTIFICATE section".into() });
         }
         Ok(RootCertificates(certificates))
     }
@@ -49,10 +39,8 @@ impl RootCertificates {
     /// [`from_pem`](Self::from_pem) from a file (e.g. the sandbox's `tls/ca.pem`).
     pub fn from_pem_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
-        let pem = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let pem = std::fs::read_to_string(path)
+            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
         Self::from_pem(&pem)
     }
 

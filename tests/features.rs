@@ -17,9 +17,10 @@ fn every_generated_feature_is_forwarded() {
     let generated = features(&root.join("generated/Cargo.toml"));
     assert!(generated.len() > 3, "the generated crate has family features");
     for name in generated.keys().filter(|name| !["default", "certificates", "notifications"].contains(&name.as_str())) {
-        let forwarded = ours.get(name).and_then(|value| value.as_array()).map(|list| {
-            list.iter().filter_map(|item| item.as_str()).collect::<Vec<_>>()
-        });
+        let forwarded = ours
+            .get(name)
+            .and_then(|value| value.as_array())
+            .map(|list| list.iter().filter_map(|item| item.as_str()).collect::<Vec<_>>());
         assert_eq!(
             forwarded,
             Some(vec![format!("wechatpay-generated/{name}").as_str()]),

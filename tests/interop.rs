@@ -7,11 +7,11 @@
 //! peers are installed by `.ci/install-peers` into `.ci/peers/`. A test whose peer (or its runtime) is
 //! missing prints why and passes; a peer that is installed and disagrees fails the test.
 
-#[path = "interop/peers.rs"]
-mod peers;
 #[path = "fixtures/keys.rs"]
 #[allow(dead_code)] // Shared with the sandbox; this file needs only some of the identifiers.
 mod keys;
+#[path = "interop/peers.rs"]
+mod peers;
 
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -24,14 +24,11 @@ use wechatpay::keys::nonce;
 use wechatpay::notify::Event;
 use wechatpay::v3::pay::transactions::id::by_transaction_id;
 use wechatpay::v3::pay::transactions::jsapi;
-use wechatpay::{
-    ApiV3Key, Client, Error, MerchantKey, Notifications, NotifyError, PlatformCertificate,
-    PublicKey,
-};
+use wechatpay::{ApiV3Key, Client, Error, MerchantKey, Notifications, NotifyError, PlatformCertificate, PublicKey};
 use wechatpay::{VerifyError, WechatpayKeys};
 
-use peers::{root, Peer};
 use keys::{key_path, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID};
+use peers::{root, Peer};
 
 // ---------------------------------------------------------------------------------------------
 // Shared material
@@ -47,17 +44,13 @@ fn wechatpay_keys() -> WechatpayKeys {
         PUBLIC_KEY_ID,
         PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap(),
     );
-    keys.add_certificates([
-        PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap(),
-    ]);
+    keys.add_certificates([PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap()]);
     keys
 }
 
 /// The WeChat Pay signers a peer can play: (private key file, `Wechatpay-Serial`).
-const SIGNERS: [(&str, &str); 2] = [
-    ("wechatpay_pub_key_private.pem", PUBLIC_KEY_ID),
-    ("platform_key.pem", PLATFORM_SERIAL),
-];
+const SIGNERS: [(&str, &str); 2] =
+    [("wechatpay_pub_key_private.pem", PUBLIC_KEY_ID), ("platform_key.pem", PLATFORM_SERIAL)];
 
 /// A paid JSAPI transaction: the query response body and the `TRANSACTION.SUCCESS` payload.
 fn transaction() -> String {
@@ -77,9 +70,9 @@ fn jsapi_request() -> jsapi::post::RequestBuilder {
 
 /// Its body, as the generated type serialises it.
 fn jsapi_body() -> String {
-    let request =
-        jsapi_request().payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
-    wechatpay::runtime::ToJson::to_json(&request.build().unwrap(), &mut wechatpay::runtime::Writing::unsealed()).to_string()
+    let request = jsapi_request().payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
+    wechatpay::runtime::ToJson::to_json(&request.build().unwrap(), &mut wechatpay::runtime::Writing::unsealed())
+        .to_string()
 }
 
 fn unix_now() -> i64 {
@@ -92,10 +85,7 @@ fn header_map(headers: &Value) -> HeaderMap {
         .expect("headers object")
         .iter()
         .map(|(name, value)| {
-            (
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value.as_str().unwrap()).unwrap(),
-            )
+            (HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value.as_str().unwrap()).unwrap())
         })
         .collect()
 }
@@ -114,16 +104,8 @@ fn tampered(body: &str) -> String {
 fn request_signatures_verify_in(peer: &Peer) {
     let merchant = merchant_key();
     let requests = [
-        (
-            "POST",
-            "/v3/pay/transactions/jsapi".to_owned(),
-            jsapi_body(),
-        ),
-        (
-            "GET",
-            format!("/v3/pay/transactions/id/4200000985202103031441826014?mchid={MERCHANT_ID}"),
-            String::new(),
-        ),
+        ("POST", "/v3/pay/transactions/jsapi".to_owned(), jsapi_body()),
+        ("GET", format!("/v3/pay/transactions/id/4200000985202103031441826014?mchid={MERCHANT_ID}"), String::new()),
     ];
     for (method, uri, body) in requests {
         let (timestamp, nonce) = (unix_now().to_string(), nonce());
@@ -136,27 +118,13 @@ fn request_signatures_verify_in(peer: &Peer) {
             }))["valid"]
                 .clone()
         };
-        assert_eq!(
-            verify(&body),
-            json!(true),
-            "{} rejects our signature of {method} {uri}",
-            peer.name
-        );
-        assert_eq!(
-            verify(&format!("{body} ")),
-            json!(false),
-            "{} accepts a signature over another body",
-            peer.name
-        );
+        assert_eq!(verify(&body), json!(true), "{} rejects our signature of {method} {uri}", peer.name);
+        assert_eq!(verify(&format!("{body} ")), json!(false), "{} accepts a signature over another body", peer.name);
 
         // RSASSA-PKCS1-v1_5 is deterministic: the peer signing the same message must get the same bytes.
-        let theirs = peer.call(json!({ "op": "sign", "message": message, "private_key": key_path("merchant_key.pem") }));
-        assert_eq!(
-            theirs["signature"],
-            json!(signature),
-            "{} signs {method} {uri} differently",
-            peer.name
-        );
+        let theirs =
+            peer.call(json!({ "op": "sign", "message": message, "private_key": key_path("merchant_key.pem") }));
+        assert_eq!(theirs["signature"], json!(signature), "{} signs {method} {uri} differently", peer.name);
     }
 }
 
@@ -179,47 +147,18 @@ fn pay_signatures_match(peer: &Peer) {
     let key = merchant_key();
     let prepay_id = "wx201410272009395522657a690389285100";
     let (timestamp, nonce_str) = (unix_now(), nonce());
-    let jsapi = wechatpay::pay_sign::jsapi_pay_params(
-        &key,
-        "wxd678efh567hg6787",
-        prepay_id,
-        timestamp,
-        &nonce_str,
-    );
-    let app = wechatpay::pay_sign::app_pay_params(
-        &key,
-        "wxd678efh567hg6787",
-        MERCHANT_ID,
-        prepay_id,
-        timestamp,
-        &nonce_str,
-    );
+    let jsapi = wechatpay::pay_sign::jsapi_pay_params(&key, "wxd678efh567hg6787", prepay_id, timestamp, &nonce_str);
+    let app =
+        wechatpay::pay_sign::app_pay_params(&key, "wxd678efh567hg6787", MERCHANT_ID, prepay_id, timestamp, &nonce_str);
     let cases = [
-        (
-            "JSAPI paySign",
-            [
-                &jsapi.app_id,
-                &jsapi.time_stamp,
-                &jsapi.nonce_str,
-                &jsapi.package,
-            ],
-            &jsapi.pay_sign,
-        ),
-        (
-            "APP sign",
-            [&app.appid, &app.timestamp, &app.noncestr, &app.prepayid],
-            &app.sign,
-        ),
+        ("JSAPI paySign", [&jsapi.app_id, &jsapi.time_stamp, &jsapi.nonce_str, &jsapi.package], &jsapi.pay_sign),
+        ("APP sign", [&app.appid, &app.timestamp, &app.noncestr, &app.prepayid], &app.sign),
     ];
     for (what, lines, ours) in cases {
         let theirs = peer.call(json!({
             "op": "pay_sign", "lines": lines, "private_key": key_path("merchant_key.pem"), "config": python_config(),
         }));
-        assert_eq!(
-            &theirs["signature"], ours,
-            "{what} differs from {}'s",
-            peer.name
-        );
+        assert_eq!(&theirs["signature"], ours, "{what} differs from {}'s", peer.name);
     }
 }
 
@@ -268,26 +207,15 @@ impl StandIn {
         let stand_in = Arc::new(self);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
-        let app = axum::Router::new()
-            .fallback(Self::handle)
-            .with_state(stand_in.clone());
+        let app = axum::Router::new().fallback(Self::handle).with_state(stand_in.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (url, stand_in)
     }
 
     async fn handle(State(stand_in): State<Arc<StandIn>>, request: Request) -> Response {
         let (parts, body) = request.into_parts();
-        let body = String::from_utf8(
-            axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap()
-                .to_vec(),
-        )
-        .unwrap();
-        let answer = stand_in
-            .answers
-            .iter()
-            .find(|(path, ..)| *path == parts.uri.path());
+        let body = String::from_utf8(axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec()).unwrap();
+        let answer = stand_in.answers.iter().find(|(path, ..)| *path == parts.uri.path());
         stand_in.captured.lock().unwrap().push(Captured {
             method: parts.method.to_string(),
             uri: parts.uri.to_string(),
@@ -298,17 +226,12 @@ impl StandIn {
             Some((_, body, headers)) => {
                 let mut headers = header_map(headers);
                 headers.insert("content-type", HeaderValue::from_static("application/json"));
-                headers.insert(
-                    "request-id",
-                    HeaderValue::from_static("08F78BB5AF0610D302839C8A1A2C6E5B"),
-                );
+                headers.insert("request-id", HeaderValue::from_static("08F78BB5AF0610D302839C8A1A2C6E5B"));
                 (headers, body.clone()).into_response()
             }
-            None => (
-                http::StatusCode::NOT_FOUND,
-                "{\"code\":\"NOT_FOUND\",\"message\":\"no such route\"}",
-            )
-                .into_response(),
+            None => {
+                (http::StatusCode::NOT_FOUND, "{\"code\":\"NOT_FOUND\",\"message\":\"no such route\"}").into_response()
+            }
         }
     }
 }
@@ -329,52 +252,25 @@ async fn client_round_trip_with(peer: &Peer, (private_key, serial): (&str, &str)
     };
     let (base_url, stand_in) = StandIn::default()
         .answer("/v3/pay/transactions/jsapi", prepay.clone(), sign(&prepay))
-        .answer(
-            "/v3/pay/transactions/id/4200000985202103031441826014",
-            transaction(),
-            sign(&transaction()),
-        )
-        .answer(
-            "/v3/pay/transactions/id/4200000985202103031441829999",
-            tampered(&transaction()),
-            sign(&transaction()),
-        )
+        .answer("/v3/pay/transactions/id/4200000985202103031441826014", transaction(), sign(&transaction()))
+        .answer("/v3/pay/transactions/id/4200000985202103031441829999", tampered(&transaction()), sign(&transaction()))
         .start()
         .await;
     let client = Client::builder(MERCHANT_ID, MERCHANT_SERIAL, merchant_key())
-        .wechatpay_public_key(
-            PUBLIC_KEY_ID,
-            PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap(),
-        )
-        .platform_certificates([
-            PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap(),
-        ])
+        .wechatpay_public_key(PUBLIC_KEY_ID, PublicKey::from_pem(&keys::pem("wechatpay_pub_key.pem")).unwrap())
+        .platform_certificates([PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap()])
         .base_url(base_url)
         .build()
         .unwrap();
 
-    let identity = jsapi::post::Identity::builder()
-        .r#type("IDCARD")
-        .name(SENSITIVE[0])
-        .number(SENSITIVE[1]);
-    let payer = jsapi::post::Payer::builder()
-        .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
-        .identity(identity);
-    let prepaid = client
-        .send(jsapi_request().payer(payer).build().unwrap())
-        .await;
-    let prepaid = prepaid.unwrap_or_else(|error| {
-        panic!("our client rejects an answer {} signed: {error}", peer.name)
-    });
+    let identity = jsapi::post::Identity::builder().r#type("IDCARD").name(SENSITIVE[0]).number(SENSITIVE[1]);
+    let payer = jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").identity(identity);
+    let prepaid = client.send(jsapi_request().payer(payer).build().unwrap()).await;
+    let prepaid = prepaid.unwrap_or_else(|error| panic!("our client rejects an answer {} signed: {error}", peer.name));
     assert_eq!(prepaid.prepay_id, "wx201410272009395522657a690389285100");
 
-    let query = |id: &str| {
-        by_transaction_id::get::Request::builder()
-            .transaction_id(id)
-            .mchid(MERCHANT_ID)
-            .build()
-            .unwrap()
-    };
+    let query =
+        |id: &str| by_transaction_id::get::Request::builder().transaction_id(id).mchid(MERCHANT_ID).build().unwrap();
     let paid = client.send(query(TRANSACTION_ID)).await;
     let paid = serde_json::to_value(
         paid.unwrap_or_else(|error| panic!("our client rejects {}'s answer: {error}", peer.name)).into_inner(),
@@ -382,23 +278,13 @@ async fn client_round_trip_with(peer: &Peer, (private_key, serial): (&str, &str)
     assert_eq!(paid.unwrap()["amount"]["total"], 100);
     let tampered = client.send(query(TAMPERED_ID)).await;
     assert!(
-        matches!(
-            tampered,
-            Err(Error::Verify {
-                source: VerifyError::BadSignature { .. },
-                ..
-            })
-        ),
+        matches!(tampered, Err(Error::Verify { source: VerifyError::BadSignature { .. }, .. })),
         "an answer altered after {} signed it: {tampered:?}",
         peer.name,
     );
 
     let captured = stand_in.captured.lock().unwrap();
-    assert!(
-        captured.len() >= 3,
-        "the stand-in saw {} requests",
-        captured.len()
-    );
+    assert!(captured.len() >= 3, "the stand-in saw {} requests", captured.len());
     for request in captured.iter() {
         let authorization = request.headers["authorization"].to_str().unwrap();
         let verified = peer.call(json!({
@@ -418,26 +304,16 @@ async fn client_round_trip_with(peer: &Peer, (private_key, serial): (&str, &str)
     }
 
     // The sensitive fields travel encrypted for the key `Wechatpay-Serial` names, which the peer decrypts.
-    let post = captured
-        .iter()
-        .find(|request| request.method == "POST")
-        .expect("the prepay request");
+    let post = captured.iter().find(|request| request.method == "POST").expect("the prepay request");
     assert_eq!(post.headers["wechatpay-serial"], PUBLIC_KEY_ID);
     let sent: Value = serde_json::from_str(&post.body).unwrap();
     for (field, plaintext) in [("name", SENSITIVE[0]), ("number", SENSITIVE[1])] {
         let ciphertext = &sent["payer"]["identity"][field];
-        assert_ne!(
-            ciphertext, plaintext,
-            "payer.identity.{field} sent in clear"
-        );
+        assert_ne!(ciphertext, plaintext, "payer.identity.{field} sent in clear");
         let decrypted = peer.call(json!({
             "op": "rsa_decrypt", "ciphertext": ciphertext, "private_key": key_path("wechatpay_pub_key_private.pem"),
         }));
-        assert_eq!(
-            decrypted["plaintext"], plaintext,
-            "payer.identity.{field} as {} decrypts it",
-            peer.name
-        );
+        assert_eq!(decrypted["plaintext"], plaintext, "payer.identity.{field} as {} decrypts it", peer.name);
     }
 }
 
@@ -472,12 +348,7 @@ fn peer_signed_responses_verify_in_ours(peer: &Peer, signers: &[(&str, &str)]) {
         let headers = header_map(&signed["headers"]);
         let verified = keys
             .verify(&headers, body.as_bytes(), SystemTime::now())
-            .unwrap_or_else(|error| {
-                panic!(
-                    "a response {} signed as {serial} is rejected: {error}",
-                    peer.name
-                )
-            });
+            .unwrap_or_else(|error| panic!("a response {} signed as {serial} is rejected: {error}", peer.name));
         assert_eq!(verified.serial, serial);
 
         // Deserialised into the generated type, the fields the merchant reads come through.
@@ -489,9 +360,7 @@ fn peer_signed_responses_verify_in_ours(peer: &Peer, signers: &[(&str, &str)]) {
 
         assert_eq!(
             keys.verify(&headers, tampered(&body).as_bytes(), SystemTime::now()),
-            Err(VerifyError::BadSignature {
-                serial: serial.to_owned()
-            }),
+            Err(VerifyError::BadSignature { serial: serial.to_owned() }),
             "a tampered body signed by {} is accepted",
             peer.name,
         );
@@ -541,9 +410,7 @@ async fn node_notifications_are_accepted_and_typed() {
         let notification = notifications
             .open(&headers, body.as_bytes())
             .await
-            .unwrap_or_else(|error| {
-                panic!("a notification from node signed as {serial} is rejected: {error}")
-            });
+            .unwrap_or_else(|error| panic!("a notification from node signed as {serial} is rejected: {error}"));
         assert_eq!(notification.event_type, "TRANSACTION.SUCCESS");
         assert_eq!(notification.verified.serial, serial);
         let Event::TransactionSuccess(payment) = notification.event else {
@@ -551,10 +418,7 @@ async fn node_notifications_are_accepted_and_typed() {
         };
         assert_eq!(payment.transaction_id.as_deref(), Some("4200000985202103031441826014"));
         assert_eq!(payment.out_trade_no, "1217752501201407033233368018");
-        assert_eq!(
-            (payment.amount.total, payment.amount.payer_total),
-            (100, Some(90))
-        );
+        assert_eq!((payment.amount.total, payment.amount.payer_total), (100, Some(90)));
         assert_eq!(
             payment.payer.as_ref().and_then(|payer| payer.openid.as_deref()),
             Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
@@ -579,10 +443,8 @@ fn python_accepts_notifications_sealed_by_us() {
     let Some(python) = Peer::python() else { return };
     let payload = transaction();
     let resource_nonce = &nonce()[..12];
-    let ciphertext = ApiV3Key::new(APIV3_KEY)
-        .unwrap()
-        .encrypt(resource_nonce, "transaction", payload.as_bytes())
-        .unwrap();
+    let ciphertext =
+        ApiV3Key::new(APIV3_KEY).unwrap().encrypt(resource_nonce, "transaction", payload.as_bytes()).unwrap();
     let body = json!({
         "id": "EV-2018022511223320873", "create_time": "2015-05-20T13:29:35+08:00",
         "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
@@ -603,22 +465,16 @@ fn python_accepts_notifications_sealed_by_us() {
         })
     };
 
-    let accepted = python.call(json!({ "op": "callback", "headers": headers(&body), "body": body, "config": python_config() }));
-    assert_eq!(
-        accepted["accepted"],
-        json!(true),
-        "python rejects our notification: {accepted}"
-    );
+    let accepted =
+        python.call(json!({ "op": "callback", "headers": headers(&body), "body": body, "config": python_config() }));
+    assert_eq!(accepted["accepted"], json!(true), "python rejects our notification: {accepted}");
     let expected: Value = serde_json::from_str(&payload).unwrap();
     assert_eq!(accepted["notification"]["resource"], expected);
 
     let forged = body.replace("TRANSACTION.SUCCESS", "REFUND.SUCCESS");
-    let rejected = python.call(json!({ "op": "callback", "headers": headers(&body), "body": forged, "config": python_config() }));
-    assert_eq!(
-        rejected["accepted"],
-        json!(false),
-        "python accepts a notification altered after signing"
-    );
+    let rejected =
+        python.call(json!({ "op": "callback", "headers": headers(&body), "body": forged, "config": python_config() }));
+    assert_eq!(rejected["accepted"], json!(false), "python accepts a notification altered after signing");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,9 +494,7 @@ fn wechatpay_encryption_keys() -> [(&'static str, PublicKey, &'static str); 2] {
         ),
         (
             PLATFORM_SERIAL,
-            PlatformCertificate::from_pem(&keys::pem("platform_cert.pem"))
-                .unwrap()
-                .key,
+            PlatformCertificate::from_pem(&keys::pem("platform_cert.pem")).unwrap().key,
             "platform_key.pem",
         ),
     ]
@@ -650,13 +504,9 @@ fn oaep_from_us_decrypts_in(peer: &Peer) {
     for (id, public, private_key) in wechatpay_encryption_keys() {
         for plaintext in SENSITIVE {
             let ciphertext = public.encrypt(plaintext).unwrap();
-            let decrypted = peer.call(json!({ "op": "rsa_decrypt", "ciphertext": ciphertext, "private_key": key_path(private_key) }));
-            assert_eq!(
-                decrypted["plaintext"],
-                json!(plaintext),
-                "{} decrypts our OAEP for {id} wrongly",
-                peer.name
-            );
+            let decrypted = peer
+                .call(json!({ "op": "rsa_decrypt", "ciphertext": ciphertext, "private_key": key_path(private_key) }));
+            assert_eq!(decrypted["plaintext"], json!(plaintext), "{} decrypts our OAEP for {id} wrongly", peer.name);
         }
     }
 }
@@ -664,14 +514,11 @@ fn oaep_from_us_decrypts_in(peer: &Peer) {
 fn oaep_from_peer_decrypts_in_ours(peer: &Peer) {
     let merchant = merchant_key();
     for plaintext in SENSITIVE {
-        let encrypted = peer.call(json!({ "op": "rsa_encrypt", "plaintext": plaintext, "public_key": key_path("merchant_public.pem") }));
-        let ciphertext = encrypted["ciphertext"].as_str().unwrap();
-        assert_eq!(
-            merchant.decrypt(ciphertext).as_deref(),
-            Ok(plaintext),
-            "{}'s OAEP ciphertext",
-            peer.name
+        let encrypted = peer.call(
+            json!({ "op": "rsa_encrypt", "plaintext": plaintext, "public_key": key_path("merchant_public.pem") }),
         );
+        let ciphertext = encrypted["ciphertext"].as_str().unwrap();
+        assert_eq!(merchant.decrypt(ciphertext).as_deref(), Ok(plaintext), "{}'s OAEP ciphertext", peer.name);
     }
 }
 
@@ -695,9 +542,7 @@ fn oaep_from_us_decrypts_in_python() {
     oaep_from_us_decrypts_in(peer);
     // A response field WeChat Pay encrypted for the merchant, decrypted by the peer's client (`Core.decrypt`).
     let ciphertext = merchant_key().public_key().encrypt(SENSITIVE[0]).unwrap();
-    let decrypted = peer.call(
-        json!({ "op": "merchant_decrypt", "ciphertext": ciphertext, "config": python_config() }),
-    );
+    let decrypted = peer.call(json!({ "op": "merchant_decrypt", "ciphertext": ciphertext, "config": python_config() }));
     assert_eq!(decrypted["plaintext"], json!(SENSITIVE[0]));
 }
 
@@ -714,27 +559,17 @@ fn oaep_from_python_decrypts_in_ours() {
 
 /// (nonce, associated data, plaintext): a notification resource, a certificate (AAD may be empty).
 fn aes_cases() -> [(&'static str, &'static str, String); 2] {
-    [
-        ("fdasflkja484", "transaction", transaction()),
-        ("d215b0511e9c", "", keys::pem("platform_cert.pem")),
-    ]
+    [("fdasflkja484", "transaction", transaction()), ("d215b0511e9c", "", keys::pem("platform_cert.pem"))]
 }
 
 fn aes_gcm_from_us_decrypts_in(peer: &Peer) {
     let key = ApiV3Key::new(APIV3_KEY).unwrap();
     for (nonce, associated_data, plaintext) in aes_cases() {
-        let ciphertext = key
-            .encrypt(nonce, associated_data, plaintext.as_bytes())
-            .unwrap();
+        let ciphertext = key.encrypt(nonce, associated_data, plaintext.as_bytes()).unwrap();
         let decrypted = peer.call(json!({
             "op": "aes_decrypt", "ciphertext": ciphertext, "key": APIV3_KEY, "nonce": nonce, "associated_data": associated_data,
         }));
-        assert_eq!(
-            decrypted["plaintext"],
-            json!(plaintext),
-            "{} decrypts our AES-GCM wrongly",
-            peer.name
-        );
+        assert_eq!(decrypted["plaintext"], json!(plaintext), "{} decrypts our AES-GCM wrongly", peer.name);
     }
 }
 
@@ -761,14 +596,8 @@ fn aes_gcm_from_node_decrypts_in_ours() {
             "op": "aes_encrypt", "plaintext": plaintext, "key": APIV3_KEY, "nonce": nonce, "associated_data": associated_data,
         }));
         let ciphertext = encrypted["ciphertext"].as_str().unwrap();
-        assert_eq!(
-            key.decrypt(nonce, associated_data, ciphertext).unwrap(),
-            plaintext.as_bytes()
-        );
-        assert!(
-            key.decrypt(nonce, "certificate", ciphertext).is_err(),
-            "another AAD must not decrypt"
-        );
+        assert_eq!(key.decrypt(nonce, associated_data, ciphertext).unwrap(), plaintext.as_bytes());
+        assert!(key.decrypt(nonce, "certificate", ciphertext).is_err(), "another AAD must not decrypt");
     }
 }
 

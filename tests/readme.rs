@@ -11,11 +11,8 @@ fn every_rust_block_of_the_readme_is_compiled_in_the_readme_example() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let example = std::fs::read_to_string(root.join("examples/readme.rs")).unwrap();
     let example = lines(&example);
-    let blocks: Vec<&str> = readme
-        .split("```rust\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap_or_default())
-        .collect();
+    let blocks: Vec<&str> =
+        readme.split("```rust\n").skip(1).map(|rest| rest.split("```").next().unwrap_or_default()).collect();
     assert!(blocks.len() >= 2, "the README shows a request and a notification handler");
     for block in blocks {
         let block = lines(block);

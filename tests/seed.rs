@@ -3,9 +3,7 @@
 
 use serde_json::{json, Value};
 use wechatpay::runtime::{Body, Number, Operation, Writing};
-use wechatpay::v3::catering::orders::sync_status::post::{
-    DishList, Properties, Request, RequestBuilder, Status, Unit,
-};
+use wechatpay::v3::catering::orders::sync_status::post::{DishList, Properties, Request, RequestBuilder, Status, Unit};
 
 /// The `json` the page's PHP sample sends, key for key.
 fn php_sample() -> Value {
@@ -51,7 +49,11 @@ fn php_sample() -> Value {
 }
 
 fn properties() -> wechatpay::v3::catering::orders::sync_status::post::PropertiesBuilder {
-    Properties::builder().cuisine("炒").main_material("猪肝").ingredients("青椒 | 辣椒 | 葱 | 八角").others("有机 | 农家")
+    Properties::builder()
+        .cuisine("炒")
+        .main_material("猪肝")
+        .ingredients("青椒 | 辣椒 | 葱 | 八角")
+        .others("有机 | 农家")
 }
 
 fn dish() -> wechatpay::v3::catering::orders::sync_status::post::DishListBuilder {

@@ -30,11 +30,8 @@ impl std::io::Write for Captured {
 fn capture(filter: &str) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(move || writer.clone()).with_ansi(false).finish();
     (captured, tracing::subscriber::set_default(subscriber))
 }
 
@@ -52,12 +49,14 @@ async fn each_request_is_traced_without_secrets() {
         .appid(APPID)
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125346")
-        .receivers(Receivers::builder()
-            .r#type("PERSONAL_OPENID")
-            .account("86693852")
-            .name("王小二")
-            .amount(10)
-            .description("分账"))
+        .receivers(
+            Receivers::builder()
+                .r#type("PERSONAL_OPENID")
+                .account("86693852")
+                .name("王小二")
+                .amount(10)
+                .description("分账"),
+        )
         .unfreeze_unsplit(true)
         .build()
         .unwrap();
@@ -66,10 +65,7 @@ async fn each_request_is_traced_without_secrets() {
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("method=\"POST\"") && log.contains("path=\"/v3/profitsharing/orders\""), "{log}");
-    assert!(
-        log.contains("status=200") && log.contains("request_id=") && log.contains("duration_ms="),
-        "{log}"
-    );
+    assert!(log.contains("status=200") && log.contains("request_id=") && log.contains("duration_ms="), "{log}");
     assert!(!log.contains("王小二"), "sensitive plaintext in the log: {log}");
     assert!(!log.contains(keys::APIV3_KEY), "the APIv3 key in the log: {log}");
     assert!(!log.contains("WECHATPAY2-SHA256-RSA2048"), "authorization in the log: {log}");
@@ -119,7 +115,8 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
     }
     let mut payload = fixtures::sample_transaction("TRACE-1");
     payload["attach"] = ATTACH.into();
-    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
     let notifications = client.notifications().unwrap();
     notifications.process(&headers, &body, |_| async { Ok::<_, std::io::Error>(()) }).await.expect("processed");
     {
@@ -165,7 +162,10 @@ async fn a_deviating_answer_is_logged_once_per_operation_and_path() {
     let log = log_of(&captured);
     let lines: Vec<&str> = log.lines().filter(|line| line.contains("path=trade_state")).collect();
     assert_eq!(lines.len(), 1, "{log}");
-    assert!(lines[0].contains("WARN") && lines[0].contains("/v3/pay/transactions/out-trade-no/{out_trade_no}"), "{log}");
+    assert!(
+        lines[0].contains("WARN") && lines[0].contains("/v3/pay/transactions/out-trade-no/{out_trade_no}"),
+        "{log}"
+    );
 }
 
 /// Anyone can send a notification: rejected ones are logged a few times a minute, not once each.
@@ -179,13 +179,19 @@ async fn forged_notifications_are_logged_a_few_times_a_minute() {
         wechatpay::Notifications::new(keys, apiv3_key()).key_refresher(|| async { Ok::<_, std::io::Error>(()) });
     for n in 0..60 {
         let payload = fixtures::sample_transaction(&format!("FORGED-{n}"));
-        let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::UnknownSerial);
+        let (headers, body) = server.notification(
+            "TRANSACTION.SUCCESS",
+            "encrypt-resource",
+            &payload,
+            wechatpay_sdk_sandbox::Tamper::UnknownSerial,
+        );
         let error = notifications.open(&headers, &body).await.expect_err("unknown serial");
         let _ = error.into_response();
     }
 
     let log = log_of(&captured);
-    let lines = log.lines().filter(|line| line.contains("unknown key") || line.contains("notification rejected")).count();
+    let lines =
+        log.lines().filter(|line| line.contains("unknown key") || line.contains("notification rejected")).count();
     // The crate's budget is 10 lines a minute (`log_limit::PER_MINUTE`).
     assert!((1..=10).contains(&lines), "{lines} lines for 120 chances:\n{log}");
 }
@@ -201,7 +207,10 @@ async fn a_failover_is_logged_without_the_url() {
         answers: wechatpay_sdk_sandbox::Answers::Pages,
         ..fixtures::config()
     };
-    let (primary, backup) = (wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"), wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"));
+    let (primary, backup) = (
+        wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"),
+        wechatpay_sdk_sandbox::Sandbox::start(generic()).await.expect("sandbox starts"),
+    );
     let client = builder(&primary)
         .backup_url(Some(&backup.base_url()))
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
@@ -209,7 +218,10 @@ async fn a_failover_is_logged_without_the_url() {
         .unwrap();
     primary.misbehave(wechatpay_sdk_sandbox::Misbehaviour::DropConnection);
 
-    client.send(Request::builder().account_number("6214830000001234").build().unwrap()).await.expect("the backup answers");
+    client
+        .send(Request::builder().account_number("6214830000001234").build().unwrap())
+        .await
+        .expect("the backup answers");
 
     let log = log_of(&captured);
     assert!(log.contains("failing over to the backup host"), "{log}");
@@ -228,15 +240,14 @@ async fn a_notification_for_an_unknown_merchant_is_logged_without_its_body() {
     merchants
         .add(builder(&server).wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key()).apiv3_key(apiv3_key()))
         .unwrap();
-    let app = axum::Router::new().nest(
-        "/notify",
-        merchant_router(merchants, |_, _| async { Ok::<_, std::convert::Infallible>(()) }),
-    );
+    let app = axum::Router::new()
+        .nest("/notify", merchant_router(merchants, |_, _| async { Ok::<_, std::convert::Infallible>(()) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify/1900009999", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let payload = fixtures::sample_transaction("ORDER-X");
-    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, wechatpay_sdk_sandbox::Tamper::None);
     let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
 
     let http = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -141,22 +141,18 @@ pub enum BillKind {
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
     /// Verify a captured notification and say exactly why it fails, if it does.
-    #[command(
-        after_help = "HEADERS is the request's header lines (`Name: value`, as a log or `curl -D` shows \
+    #[command(after_help = "HEADERS is the request's header lines (`Name: value`, as a log or `curl -D` shows \
 them); BODY its raw bytes. Keys: the public key (--public-key-id, --public-key-file), platform certificates \
 (--certificates DIR of PEM files) and the APIv3 key (environment or file) to decrypt.\n\nExit status: 0 verified, \
-1 not verified (the cause is printed), 2 bad arguments or configuration."
-    )]
+1 not verified (the cause is printed), 2 bad arguments or configuration.")]
     Verify(VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AnswerCommand {
     /// Verify a captured answer of the API and say exactly why it fails, if it does.
-    #[command(
-        after_help = "Exit status: 0 verified, 1 not verified (the cause is printed), 2 bad arguments or \
-configuration."
-    )]
+    #[command(after_help = "Exit status: 0 verified, 1 not verified (the cause is printed), 2 bad arguments or \
+configuration.")]
     Verify(VerifyArgs),
 }
 

@@ -15,18 +15,14 @@ pub async fn download(settings: Settings, date: &str, kind: BillKind, gzip: bool
     let tar_type = gzip.then_some("GZIP");
     let bill: wechatpay::BillFile = match kind {
         BillKind::Trade => {
-            let request = tradebill::get::Request::builder()
-                .bill_date(date)
-                .set_tar_type(tar_type.map(Into::into))
-                .build();
+            let request =
+                tradebill::get::Request::builder().bill_date(date).set_tar_type(tar_type.map(Into::into)).build();
             let request = request.map_err(|error| Failure::usage(error.to_string()))?;
             (&*client.send(request).await?).into()
         }
         BillKind::Fundflow => {
-            let request = fundflowbill::get::Request::builder()
-                .bill_date(date)
-                .set_tar_type(tar_type.map(Into::into))
-                .build();
+            let request =
+                fundflowbill::get::Request::builder().bill_date(date).set_tar_type(tar_type.map(Into::into)).build();
             let request = request.map_err(|error| Failure::usage(error.to_string()))?;
             (&*client.send(request).await?).into()
         }
@@ -46,15 +42,11 @@ pub async fn download(settings: Settings, date: &str, kind: BillKind, gzip: bool
     let outcome: Result<(), Failure> = async {
         while let Some(chunk) = stream.next_chunk().await {
             let chunk = chunk?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|error| Failure::failed(format!("{}: {error}", partial.display())))?;
+            file.write_all(&chunk).await.map_err(|error| Failure::failed(format!("{}: {error}", partial.display())))?;
             written += chunk.len() as u64;
             progress.set_position(written);
         }
-        file.flush()
-            .await
-            .map_err(|error| Failure::failed(format!("{}: {error}", partial.display())))
+        file.flush().await.map_err(|error| Failure::failed(format!("{}: {error}", partial.display())))
     }
     .await;
     progress.finish_and_clear();
@@ -62,9 +54,7 @@ pub async fn download(settings: Settings, date: &str, kind: BillKind, gzip: bool
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(failure);
     }
-    tokio::fs::rename(&partial, out)
-        .await
-        .map_err(|error| Failure::failed(format!("{}: {error}", out.display())))?;
+    tokio::fs::rename(&partial, out).await.map_err(|error| Failure::failed(format!("{}: {error}", out.display())))?;
     println!("{} ({written} bytes, SHA-1 digest checked)", out.display());
     Ok(())
 }

@@ -99,7 +99,5 @@ fn path_values(template: &str, path: &str) -> Map<String, Value> {
 
 /// `%XX` sequences to their bytes (UTF-8, lossy), as a path value or query is written.
 fn decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }

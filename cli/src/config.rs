@@ -51,12 +51,7 @@ impl Settings {
             }
         };
         // Paths in the file are relative to the file.
-        let base = args
-            .config
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let base = args.config.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
         let relative = |path: Option<PathBuf>| path.map(|path| base.join(path));
         Ok(Settings {
             mchid: args.mchid.or(file.mchid),
@@ -73,17 +68,13 @@ impl Settings {
 
     /// The APIv3 key: `WECHATPAY_APIV3_KEY`, else the key file; `None` when neither is set.
     pub fn apiv3_key(&self) -> Result<Option<ApiV3Key>, Failure> {
-        let text = match (
-            std::env::var("WECHATPAY_APIV3_KEY").ok().filter(|key| !key.is_empty()),
-            &self.apiv3_key_file,
-        ) {
+        let text = match (std::env::var("WECHATPAY_APIV3_KEY").ok().filter(|key| !key.is_empty()), &self.apiv3_key_file)
+        {
             (Some(key), _) => key,
             (None, Some(path)) => read(path, "the APIv3 key file")?.trim().to_owned(),
             (None, None) => return Ok(None),
         };
-        ApiV3Key::new(&text)
-            .map(Some)
-            .map_err(|error| Failure::usage(format!("the APIv3 key: {error}")))
+        ApiV3Key::new(&text).map(Some).map_err(|error| Failure::usage(format!("the APIv3 key: {error}")))
     }
 
     /// The WeChat Pay keys configured: the public key and the certificates of the folder.
@@ -126,16 +117,11 @@ impl Settings {
     /// public key, the certificates folder, and downloads with the APIv3 key.
     pub fn client(&self) -> Result<Client, Failure> {
         let need = |value: &Option<String>, what: &str, flag: &str| {
-            value
-                .clone()
-                .ok_or_else(|| Failure::usage(format!("{what} is not set ({flag})")))
+            value.clone().ok_or_else(|| Failure::usage(format!("{what} is not set ({flag})")))
         };
         let mchid = need(&self.mchid, "the merchant id", "--mchid or WECHATPAY_MCHID")?;
-        let serial = need(
-            &self.merchant_serial,
-            "the merchant serial",
-            "--merchant-serial or WECHATPAY_MERCHANT_SERIAL",
-        )?;
+        let serial =
+            need(&self.merchant_serial, "the merchant serial", "--merchant-serial or WECHATPAY_MERCHANT_SERIAL")?;
         let key_file = self.merchant_key_file.as_ref().ok_or_else(|| {
             Failure::usage("the merchant key file is not set (--merchant-key-file or WECHATPAY_MERCHANT_KEY_FILE)")
         })?;
@@ -152,9 +138,7 @@ impl Settings {
         }
         if let Some(base_url) = &self.base_url {
             // Bills are downloaded from the API's own host (a sandbox on plain http included).
-            builder = builder
-                .base_url(base_url.clone())
-                .bill_download_origins([base_url.clone()]);
+            builder = builder.base_url(base_url.clone()).bill_download_origins([base_url.clone()]);
         }
         Ok(builder.build()?)
     }

@@ -12,18 +12,12 @@ pub struct Failure {
 impl Failure {
     /// The operation failed (refused, not verified): 1.
     pub fn failed(message: impl Into<String>) -> Failure {
-        Failure {
-            status: 1,
-            message: message.into(),
-        }
+        Failure { status: 1, message: message.into() }
     }
 
     /// Bad arguments or configuration: 2.
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            status: 2,
-            message: message.into(),
-        }
+        Failure { status: 2, message: message.into() }
     }
 }
 

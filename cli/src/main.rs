@@ -43,23 +43,11 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Call(args) => {
             let settings = Settings::resolve(args.merchant)?;
-            call::run(
-                settings,
-                &args.method,
-                &args.path,
-                args.json,
-                args.json_file,
-                args.dry_run,
-            )
-            .await
+            call::run(settings, &args.method, &args.path, args.json, args.json_file, args.dry_run).await
         }
-        Command::Bill(BillCommand::Download {
-            merchant,
-            date,
-            kind,
-            gzip,
-            out,
-        }) => bill::download(Settings::resolve(merchant)?, &date, kind, gzip, &out).await,
+        Command::Bill(BillCommand::Download { merchant, date, kind, gzip, out }) => {
+            bill::download(Settings::resolve(merchant)?, &date, kind, gzip, &out).await
+        }
         Command::Notify(NotifyCommand::Verify(args)) => {
             verify::run(Settings::resolve(args.merchant)?, &args.headers, &args.body, true)
         }

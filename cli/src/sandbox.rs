@@ -11,9 +11,8 @@ use crate::failure::Failure;
 
 pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let dir = args
-        .keys
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("wechatpay-sandbox-{}", std::process::id())));
+    let dir =
+        args.keys.unwrap_or_else(|| std::env::temp_dir().join(format!("wechatpay-sandbox-{}", std::process::id())));
     let keys = tokio::task::spawn_blocking(move || Keys::load_or_generate(dir))
         .await
         .map_err(|error| Failure::usage(format!("keys: {error}")))?
@@ -29,9 +28,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         tls_listen: args.tls_listen,
         ..Config::default()
     };
-    let sandbox = Sandbox::bind(args.listen, config)
-        .await
-        .map_err(|error| Failure::usage(error.to_string()))?;
+    let sandbox = Sandbox::bind(args.listen, config).await.map_err(|error| Failure::usage(error.to_string()))?;
     let keys = sandbox.keys();
     let dir = keys.dir().map(|dir| dir.display().to_string()).unwrap_or_default();
     let file = |name: &str| format!("{dir}/{name}");
@@ -60,9 +57,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
     let _ = out.flush();
     drop(out);
     eprintln!("sandbox ready in {} ms; Ctrl-C stops it", started.elapsed().as_millis());
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|error| Failure::failed(format!("cannot wait for Ctrl-C: {error}")))?;
+    tokio::signal::ctrl_c().await.map_err(|error| Failure::failed(format!("cannot wait for Ctrl-C: {error}")))?;
     eprintln!("sandbox stopped");
     Ok(())
 }

@@ -24,10 +24,7 @@ pub fn run(settings: Settings, headers: &Path, body: &Path, notification: bool) 
     if diagnosis.is_verified() {
         Ok(())
     } else {
-        Err(Failure {
-            status: 1,
-            message: "not verified".into(),
-        })
+        Err(Failure { status: 1, message: "not verified".into() })
     }
 }
 
@@ -38,10 +35,9 @@ fn parse_headers(text: &str) -> HeaderMap {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value.trim()),
-        ) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.trim().as_bytes()), HeaderValue::from_str(value.trim()))
+        {
             headers.append(name, value);
         }
     }

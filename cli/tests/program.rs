@@ -62,12 +62,8 @@ impl Sandbox {
         });
         let mut printed = HashMap::new();
         while !printed.contains_key("apiv3_key_file") {
-            let line = received
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the sandbox prints its settings");
-            let (name, value) = line
-                .split_once(": ")
-                .unwrap_or_else(|| panic!("not `name: value`: {line}"));
+            let line = received.recv_timeout(Duration::from_secs(60)).expect("the sandbox prints its settings");
+            let (name, value) = line.split_once(": ").unwrap_or_else(|| panic!("not `name: value`: {line}"));
             printed.insert(name.to_owned(), value.to_owned());
         }
         Sandbox { child, printed, dir }
@@ -106,11 +102,8 @@ impl Sandbox {
     fn control(&self, method: &str, path: &str) -> (u16, Value) {
         let address = self.get("base_url").trim_start_matches("http://").trim_end_matches('/');
         let mut stream = TcpStream::connect(address).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
         let status = answer[9..12].parse().unwrap();
@@ -124,13 +117,7 @@ impl Sandbox {
             "appid": "wxd678efh567hg6787", "description": "QQ公仔", "out_trade_no": out_trade_no,
             "notify_url": notify_url, "amount": { "total": 100 }
         });
-        let output = self.run(&[
-            "call",
-            "POST",
-            "/v3/pay/transactions/native",
-            "--json",
-            &body.to_string(),
-        ]);
+        let output = self.run(&["call", "POST", "/v3/pay/transactions/native", "--json", &body.to_string()]);
         assert!(output.status.success(), "{}", text(&output.stderr));
         assert!(json_of(&output)["code_url"].as_str().unwrap().starts_with("weixin://"));
     }
@@ -168,36 +155,17 @@ fn call_sends_any_operation_and_prints_the_verified_answer() {
     let missing = query("CLI-NONE");
     assert_eq!(status(&missing), 1);
     let stderr = text(&missing.stderr);
-    assert!(
-        stderr.contains("ORDER_NOT_EXIST") && stderr.lines().count() == 1,
-        "{stderr}"
-    );
+    assert!(stderr.contains("ORDER_NOT_EXIST") && stderr.lines().count() == 1, "{stderr}");
 
     let dry = sandbox.run(&["call", "GET", "/v3/pay/transactions/out-trade-no/CLI-1", "--dry-run"]);
     let printed = text(&dry.stdout);
     assert!(printed.starts_with("GET http://127.0.0.1:"), "{printed}");
-    assert!(
-        printed.contains("authorization: WECHATPAY2-SHA256-RSA2048 mchid="),
-        "{printed}"
-    );
-    assert!(
-        printed.contains(&format!("mchid={}", sandbox.get("mchid"))),
-        "the merchant id is filled: {printed}"
-    );
+    assert!(printed.contains("authorization: WECHATPAY2-SHA256-RSA2048 mchid="), "{printed}");
+    assert!(printed.contains(&format!("mchid={}", sandbox.get("mchid"))), "the merchant id is filled: {printed}");
 
-    let invalid = sandbox.run(&[
-        "call",
-        "POST",
-        "/v3/pay/transactions/native",
-        "--json",
-        r#"{"appid":"wx1"}"#,
-    ]);
+    let invalid = sandbox.run(&["call", "POST", "/v3/pay/transactions/native", "--json", r#"{"appid":"wx1"}"#]);
     assert_eq!(status(&invalid), 2, "{}", text(&invalid.stderr));
-    assert!(
-        text(&invalid.stderr).contains("`description`"),
-        "named by JSON path: {}",
-        text(&invalid.stderr)
-    );
+    assert!(text(&invalid.stderr).contains("`description`"), "named by JSON path: {}", text(&invalid.stderr));
     let unknown = sandbox.run(&["call", "GET", "/v3/no/such/operation"]);
     assert_eq!(status(&unknown), 2);
 }
@@ -232,10 +200,7 @@ fn certificates_are_downloaded_verified_and_decrypted() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let serial = sandbox.get("platform_serial");
     let written = std::fs::read_to_string(out.join(format!("wechatpay_{serial}.pem"))).unwrap();
-    assert_eq!(
-        written,
-        std::fs::read_to_string(sandbox.get("platform_certificate_file")).unwrap()
-    );
+    assert_eq!(written, std::fs::read_to_string(sandbox.get("platform_certificate_file")).unwrap());
 
     let mut without_key = sandbox.command(&["certificates", "download", "--out", out.to_str().unwrap()]);
     let output = without_key.env_remove("WECHATPAY_APIV3_KEY_FILE").output().unwrap();
@@ -251,16 +216,7 @@ fn a_bill_is_streamed_to_a_file_with_its_digest_checked() {
     let date = &paid["success_time"].as_str().unwrap()[..10];
     for (kind, gzip) in [("trade", false), ("trade", true), ("fundflow", false)] {
         let out = sandbox.dir.path().join(format!("{kind}-{gzip}.csv"));
-        let mut args = vec![
-            "bill",
-            "download",
-            "--date",
-            date,
-            "--type",
-            kind,
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["bill", "download", "--date", date, "--type", kind, "--out", out.to_str().unwrap()];
         if gzip {
             args.push("--gzip");
         }
@@ -271,14 +227,7 @@ fn a_bill_is_streamed_to_a_file_with_its_digest_checked() {
         assert!(bill.contains("`1.00"), "{bill}");
     }
     let out = sandbox.dir.path().join("none.csv");
-    let output = sandbox.run(&[
-        "bill",
-        "download",
-        "--date",
-        "2001-01-01",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = sandbox.run(&["bill", "download", "--date", "2001-01-01", "--out", out.to_str().unwrap()]);
     assert_eq!(status(&output), 1);
     assert!(text(&output.stderr).contains("NO_STATEMENT_EXIST"));
     assert!(!out.exists() && !out.with_extension("partial").exists());
@@ -322,75 +271,37 @@ fn the_doctor_verifies_a_captured_notification_and_names_what_broke_it() {
     let (url, captured) = capture_one();
     sandbox.order("CLI-NOTIFY", &url);
     sandbox.control("POST", "/sandbox/orders/CLI-NOTIFY/pay");
-    let (headers, body) = captured
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the notification arrives");
+    let (headers, body) = captured.recv_timeout(Duration::from_secs(30)).expect("the notification arrives");
     let dir = sandbox.dir.path();
     std::fs::write(dir.join("headers.txt"), &headers).unwrap();
     std::fs::write(dir.join("body.json"), &body).unwrap();
     let headers_file = dir.join("headers.txt");
     let verify = |body: &Path| {
-        let args = [
-            "notify",
-            "verify",
-            "--headers",
-            headers_file.to_str().unwrap(),
-            "--body",
-            body.to_str().unwrap(),
-        ];
+        let args = ["notify", "verify", "--headers", headers_file.to_str().unwrap(), "--body", body.to_str().unwrap()];
         sandbox.run(&args)
     };
 
     let good = verify(&dir.join("body.json"));
     assert!(good.status.success(), "{}{}", text(&good.stdout), text(&good.stderr));
-    assert!(
-        text(&good.stdout).starts_with("verified: signed by the WeChat Pay public key"),
-        "{}",
-        text(&good.stdout)
-    );
+    assert!(text(&good.stdout).starts_with("verified: signed by the WeChat Pay public key"), "{}", text(&good.stdout));
 
     let mut altered = body.clone();
     altered.push(b'\n');
     std::fs::write(dir.join("altered.json"), altered).unwrap();
     let bad = verify(&dir.join("altered.json"));
     assert_eq!(status(&bad), 1);
-    assert!(
-        text(&bad.stdout).contains("without its trailing newline"),
-        "{}",
-        text(&bad.stdout)
-    );
+    assert!(text(&bad.stdout).contains("without its trailing newline"), "{}", text(&bad.stdout));
 
     // Only certificates configured: the doctor says the merchant holds no public key.
     let certificates = dir.join("certs");
     std::fs::create_dir_all(&certificates).unwrap();
-    std::fs::copy(
-        sandbox.get("platform_certificate_file"),
-        certificates.join("platform.pem"),
-    )
-    .unwrap();
-    let mut command = sandbox.command(&[
-        "notify",
-        "verify",
-        "--headers",
-        dir.join("headers.txt").to_str().unwrap(),
-    ]);
-    command.args([
-        "--body",
-        dir.join("body.json").to_str().unwrap(),
-        "--certificates",
-        certificates.to_str().unwrap(),
-    ]);
-    let output = command
-        .env_remove("WECHATPAY_PUBLIC_KEY_ID")
-        .env_remove("WECHATPAY_PUBLIC_KEY_FILE")
-        .output()
-        .unwrap();
+    std::fs::copy(sandbox.get("platform_certificate_file"), certificates.join("platform.pem")).unwrap();
+    let mut command = sandbox.command(&["notify", "verify", "--headers", dir.join("headers.txt").to_str().unwrap()]);
+    command.args(["--body", dir.join("body.json").to_str().unwrap(), "--certificates", certificates.to_str().unwrap()]);
+    let output =
+        command.env_remove("WECHATPAY_PUBLIC_KEY_ID").env_remove("WECHATPAY_PUBLIC_KEY_FILE").output().unwrap();
     assert_eq!(status(&output), 1);
-    assert!(
-        text(&output.stdout).contains("no public key is configured"),
-        "{}",
-        text(&output.stdout)
-    );
+    assert!(text(&output.stdout).contains("no public key is configured"), "{}", text(&output.stdout));
 }
 
 #[test]
@@ -399,10 +310,7 @@ fn missing_settings_are_a_usage_error_on_one_line() {
     for name in SETTINGS {
         command.env_remove(name);
     }
-    let output = command
-        .args(["call", "GET", "/v3/pay/transactions/out-trade-no/X"])
-        .output()
-        .unwrap();
+    let output = command.args(["call", "GET", "/v3/pay/transactions/out-trade-no/X"]).output().unwrap();
     assert_eq!(status(&output), 2);
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -422,11 +330,7 @@ fn every_command_has_help_with_its_exit_statuses() {
     ] {
         let output = Command::new(PROGRAM).args(command).output().unwrap();
         assert!(output.status.success(), "{command:?}");
-        assert!(
-            text(&output.stdout).contains("Exit status"),
-            "{command:?}: {}",
-            text(&output.stdout)
-        );
+        assert!(text(&output.stdout).contains("Exit status"), "{command:?}: {}", text(&output.stdout));
     }
     let output = Command::new(PROGRAM).args(["call"]).output().unwrap();
     assert_eq!(status(&output), 2, "a usage error");
@@ -436,18 +340,12 @@ fn every_command_has_help_with_its_exit_statuses() {
 /// sandbox checks; it signs, they verify.
 #[test]
 fn the_interop_peers_call_the_sandbox_program() {
-    let peers: Vec<&peers::Peer> = [peers::Peer::node(), peers::Peer::python()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let peers: Vec<&peers::Peer> = [peers::Peer::node(), peers::Peer::python()].into_iter().flatten().collect();
     if peers.is_empty() {
         return;
     }
     let sandbox = Sandbox::start();
-    let apiv3_key = std::fs::read_to_string(sandbox.get("apiv3_key_file"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let apiv3_key = std::fs::read_to_string(sandbox.get("apiv3_key_file")).unwrap().trim().to_owned();
     for (index, peer) in peers.into_iter().enumerate() {
         let no = format!("PEER-{index}");
         let config = json!({
@@ -457,10 +355,7 @@ fn the_interop_peers_call_the_sandbox_program() {
         });
         let call = |method: &str, path: String, body: Value| {
             let mut request = json!({ "op": "call", "base_url": sandbox.get("base_url"), "method": method, "path": path, "body": body, "config": config });
-            request
-                .as_object_mut()
-                .unwrap()
-                .extend(config.as_object().unwrap().clone());
+            request.as_object_mut().unwrap().extend(config.as_object().unwrap().clone());
             peer.call(request)
         };
         let body = json!({
@@ -469,12 +364,7 @@ fn the_interop_peers_call_the_sandbox_program() {
         });
         let created = call("POST", "/v3/pay/transactions/native".into(), body);
         assert_eq!(created["status"], 200, "{}: {created}", peer.name);
-        assert!(
-            created["body"]["code_url"]
-                .as_str()
-                .is_some_and(|url| url.starts_with("weixin://")),
-            "{created}"
-        );
+        assert!(created["body"]["code_url"].as_str().is_some_and(|url| url.starts_with("weixin://")), "{created}");
         let query = format!("/v3/pay/transactions/out-trade-no/{no}?mchid={}", sandbox.get("mchid"));
         let queried = call("GET", query, Value::Null);
         assert_eq!(
@@ -492,19 +382,11 @@ fn the_interop_peers_call_the_sandbox_program() {
 fn the_doctor_verifies_a_captured_answer() {
     let sandbox = Sandbox::start();
     sandbox.order("CLI-ANSWER", "http://127.0.0.1:9/notify");
-    let dry = sandbox.run(&[
-        "call",
-        "GET",
-        "/v3/pay/transactions/out-trade-no/CLI-ANSWER",
-        "--dry-run",
-    ]);
+    let dry = sandbox.run(&["call", "GET", "/v3/pay/transactions/out-trade-no/CLI-ANSWER", "--dry-run"]);
     let printed = text(&dry.stdout);
     let mut lines = printed.lines();
     let (method, url) = lines.next().unwrap().split_once(' ').unwrap();
-    let address = sandbox
-        .get("base_url")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
+    let address = sandbox.get("base_url").trim_start_matches("http://").trim_end_matches('/');
     let path = url.split_once(address).unwrap().1;
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
     for header in lines.take_while(|line| !line.is_empty()) {

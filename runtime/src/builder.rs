@@ -104,7 +104,12 @@ pub fn nested<B: Builder>(builder: B, at: &str, name: &str, problems: &mut Probl
 }
 
 /// An optional nested builder: `Some(None)` when unset, `None` when set but wrong.
-pub fn optional<B: Builder>(builder: Option<B>, at: &str, name: &str, problems: &mut Problems) -> Option<Option<B::Output>> {
+pub fn optional<B: Builder>(
+    builder: Option<B>,
+    at: &str,
+    name: &str,
+    problems: &mut Problems,
+) -> Option<Option<B::Output>> {
     match builder {
         None => Some(None),
         Some(builder) => nested(builder, at, name, problems).map(Some),

@@ -28,8 +28,8 @@
 use serde_json::Value;
 
 use crate::from_json::{FromJson, Reader, Reading};
-use crate::to_json::ToJson;
 use crate::report::{DecodeError, Deviation};
+use crate::to_json::ToJson;
 use crate::values::ByteStream;
 use crate::writing::Writing;
 
@@ -247,7 +247,8 @@ mod tests {
     }
 
     impl JsonResponse for Order {
-        const MEMBERS: &'static [&'static str] = &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
+        const MEMBERS: &'static [&'static str] =
+            &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
         const ANY_REQUIRED: bool = true;
     }
 
@@ -295,9 +296,10 @@ mod tests {
 
     #[test]
     fn a_value_of_another_kind_is_defaulted_and_the_rest_is_read() {
-        let decoded =
-            decode_json::<Order>(br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#)
-                .unwrap();
+        let decoded = decode_json::<Order>(
+            br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#,
+        )
+        .unwrap();
         let found: Vec<String> = decoded.deviations.iter().map(ToString::to_string).collect();
         assert_eq!(
             found,

@@ -246,12 +246,20 @@ impl<'a, 'r> Reader<'a, 'r> {
 
     /// An optional member holding a time (or times) documented in `format` (see
     /// [`DateTime`](crate::DateTime)).
-    pub fn member_time<T: FromJson>(&mut self, name: &'static str, format: TimeFormat) -> Result<Option<T>, DecodeError> {
+    pub fn member_time<T: FromJson>(
+        &mut self,
+        name: &'static str,
+        format: TimeFormat,
+    ) -> Result<Option<T>, DecodeError> {
         self.in_format(format, |r| r.within(Step::Key(name), |r| r.value(false)))
     }
 
     /// A required member holding a time (or times) documented in `format`.
-    pub fn member_time_required<T: FromJson>(&mut self, name: &'static str, format: TimeFormat) -> Result<Option<T>, DecodeError> {
+    pub fn member_time_required<T: FromJson>(
+        &mut self,
+        name: &'static str,
+        format: TimeFormat,
+    ) -> Result<Option<T>, DecodeError> {
         self.in_format(format, |r| r.within(Step::Key(name), |r| r.value(true)))
     }
 

@@ -22,20 +22,24 @@ mod values;
 mod writing;
 pub mod xml;
 
+/// The `time` crate, whose values [`DateTime`], [`Date`] and [`TimeOfDay`] hold.
+pub use ::time;
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use digest::file_digest;
 pub use envelope::{Envelope, Resource};
 pub use from_json::{read_strict, FromJson, Reader, Reading};
-pub use times::{Date, DateTime, TimeError, TimeFormat, TimeOfDay, CHINA};
-/// The `time` crate, whose values [`DateTime`], [`Date`] and [`TimeOfDay`] hold.
-pub use ::time;
-pub use to_json::{put, put_optional, put_time, put_time_optional, time_param, ToJson};
-pub use operation::{Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport};
+pub use operation::{
+    Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport,
+};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
 pub use report::{DecodeError, Deviation, DeviationKind};
-pub use values::{encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
+pub use times::{Date, DateTime, TimeError, TimeFormat, TimeOfDay, CHINA};
+pub use to_json::{put, put_optional, put_time, put_time_optional, time_param, ToJson};
+pub use values::{
+    encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded,
+};
 pub use writing::{Seal, SealError, Writing};
 
 /// What generated code reaches through this crate, so that it needs no derive macro.
@@ -58,7 +62,8 @@ macro_rules! string_enum {
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                let text =
+                    <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
                 Ok($name::from(&*text))
             }
         }

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::decode::Decoded;
-use crate::report::DecodeError;
 use crate::operation::{ErasedOperation, Protocol, ResponseKind};
+use crate::report::DecodeError;
 
 /// One operation of the crate.
 #[derive(Clone, Copy)]
@@ -153,7 +153,10 @@ impl NotificationInfo {
 
 impl std::fmt::Debug for NotificationInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotificationInfo").field("event_type", &self.event_type).field("module", &self.module).finish_non_exhaustive()
+        f.debug_struct("NotificationInfo")
+            .field("event_type", &self.event_type)
+            .field("module", &self.module)
+            .finish_non_exhaustive()
     }
 }
 

@@ -124,31 +124,21 @@ struct Wire<V> {
 
 impl<V: Value> Wire<V> {
     fn made(value: V, format: TimeFormat) -> Self {
-        Wire {
-            text: value.render(format),
-            parsed: Some((value, format)),
-        }
+        Wire { text: value.render(format), parsed: Some((value, format)) }
     }
 
     /// The text in `format`, if it parses as one; else the text in the first format of its kind
     /// it parses in; else the text alone.
     fn detect(text: String, format: Option<TimeFormat>) -> Self {
         let formats = format.into_iter().chain(V::FORMATS.iter().copied());
-        let parsed = formats
-            .into_iter()
-            .find_map(|format| Some((V::parse(&text, format)?, format)));
+        let parsed = formats.into_iter().find_map(|format| Some((V::parse(&text, format)?, format)));
         Wire { text, parsed }
     }
 
     fn parse(text: &str, format: TimeFormat) -> Result<Self, TimeError> {
         match V::parse(text, format) {
-            Some(value) => Ok(Wire {
-                text: text.to_owned(),
-                parsed: Some((value, format)),
-            }),
-            None => Err(TimeError {
-                expected: expected(format),
-            }),
+            Some(value) => Ok(Wire { text: text.to_owned(), parsed: Some((value, format)) }),
+            None => Err(TimeError { expected: expected(format) }),
         }
     }
 
@@ -170,10 +160,7 @@ impl<V: Value> Wire<V> {
             return Ok(Wire::detect(text, None));
         };
         if let Some(value) = V::parse(&text, format) {
-            return Ok(Wire {
-                text,
-                parsed: Some((value, format)),
-            });
+            return Ok(Wire { text, parsed: Some((value, format)) });
         }
         let at = r.reading();
         if !at.is_lenient() {
@@ -284,9 +271,7 @@ macro_rules! wire_type {
                 let read = Wire::detect(text.to_owned(), None);
                 match read.parsed {
                     Some(_) => Ok($name(read)),
-                    None => Err(TimeError {
-                        expected: <$value as Value>::WHAT,
-                    }),
+                    None => Err(TimeError { expected: <$value as Value>::WHAT }),
                 }
             }
         }
@@ -297,10 +282,7 @@ macro_rules! wire_type {
             }
 
             fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
-                Ok($name(Wire {
-                    text: String::new(),
-                    parsed: None,
-                }))
+                Ok($name(Wire { text: String::new(), parsed: None }))
             }
         }
 
@@ -356,11 +338,7 @@ wire_type!(DateTime, OffsetDateTime);
 impl DateTime {
     /// The instant, at `+08:00` when `value` is in UTC, to the second.
     pub fn new(value: OffsetDateTime) -> Self {
-        let value = if value.offset().is_utc() {
-            value.to_offset(CHINA)
-        } else {
-            value
-        };
+        let value = if value.offset().is_utc() { value.to_offset(CHINA) } else { value };
         let value = value.replace_nanosecond(0).unwrap_or(value);
         DateTime(Wire::made(value, TimeFormat::Rfc3339))
     }
@@ -392,11 +370,9 @@ impl Value for OffsetDateTime {
                 }
                 (date, colon_time(b.get(11..19)?)?, b.get(19..)?)
             }
-            TimeFormat::Compact if b.len() == 14 => (
-                compact_date(&b[..8])?,
-                (number(&b[8..10])?, number(&b[10..12])?, number(&b[12..14])?),
-                &b[14..],
-            ),
+            TimeFormat::Compact if b.len() == 14 => {
+                (compact_date(&b[..8])?, (number(&b[8..10])?, number(&b[10..12])?, number(&b[12..14])?), &b[14..])
+            }
             TimeFormat::Spaced if b.len() == 19 && b[10] == b' ' => {
                 (dashed_date(&b[..10])?, colon_time(&b[11..])?, &b[19..])
             }
@@ -430,10 +406,7 @@ impl Value for OffsetDateTime {
                 };
                 let offset = at.offset();
                 let sign = if offset.is_negative() { '-' } else { '+' };
-                let (oh, om) = (
-                    offset.whole_hours().unsigned_abs(),
-                    offset.minutes_past_hour().unsigned_abs(),
-                );
+                let (oh, om) = (offset.whole_hours().unsigned_abs(), offset.minutes_past_hour().unsigned_abs());
                 format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{nanos}{sign}{oh:02}:{om:02}")
             }
         }
@@ -515,9 +488,7 @@ fn number(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    digits
-        .iter()
-        .try_fold(0u32, |n, d| n.checked_mul(10)?.checked_add(u32::from(d - b'0')))
+    digits.iter().try_fold(0u32, |n, d| n.checked_mul(10)?.checked_add(u32::from(d - b'0')))
 }
 
 fn date(year: u32, month: u32, day: u32) -> Option<::time::Date> {
@@ -602,45 +573,21 @@ mod tests {
     #[test]
     fn each_format_reads_its_text_and_keeps_it() {
         let cases: [(&str, TimeFormat, OffsetDateTime); 5] = [
-            (
-                "2018-06-08T10:34:56+08:00",
-                TimeFormat::Rfc3339,
-                datetime!(2018-06-08 10:34:56 +8),
-            ),
-            (
-                "2018-06-08T02:34:56.250Z",
-                TimeFormat::Rfc3339,
-                datetime!(2018-06-08 02:34:56.25 UTC),
-            ),
-            (
-                "2018-06-08T10:34:56-05:30",
-                TimeFormat::Rfc3339,
-                datetime!(2018-06-08 10:34:56 -5:30),
-            ),
+            ("2018-06-08T10:34:56+08:00", TimeFormat::Rfc3339, datetime!(2018-06-08 10:34:56 +8)),
+            ("2018-06-08T02:34:56.250Z", TimeFormat::Rfc3339, datetime!(2018-06-08 02:34:56.25 UTC)),
+            ("2018-06-08T10:34:56-05:30", TimeFormat::Rfc3339, datetime!(2018-06-08 10:34:56 -5:30)),
             ("20180608103456", TimeFormat::Compact, datetime!(2018-06-08 10:34:56 +8)),
-            (
-                "2018-06-08 10:34:56",
-                TimeFormat::Spaced,
-                datetime!(2018-06-08 10:34:56 +8),
-            ),
+            ("2018-06-08 10:34:56", TimeFormat::Spaced, datetime!(2018-06-08 10:34:56 +8)),
         ];
         for (text, format, value) in cases {
             let json = format!("\"{text}\"");
             let read: DateTime = strict(&json, format).unwrap();
-            assert_eq!(
-                (read.to_time(), read.format(), read.as_str()),
-                (Some(value), Some(format), text),
-                "{text}"
-            );
+            assert_eq!((read.to_time(), read.format(), read.as_str()), (Some(value), Some(format), text), "{text}");
             assert_eq!(written(&read, format), text, "written back unchanged");
         }
         let day: Date = strict("\"20190611\"", TimeFormat::CompactDate).unwrap();
         assert_eq!(day.to_time(), Some(date!(2019 - 06 - 11)));
-        assert_eq!(
-            written(&day, TimeFormat::Date),
-            "2019-06-11",
-            "another format is rendered from the value"
-        );
+        assert_eq!(written(&day, TimeFormat::Date), "2019-06-11", "another format is rendered from the value");
         let opening: TimeOfDay = strict("\"09:05\"", TimeFormat::HourMinute).unwrap();
         assert_eq!(opening.to_time(), Some(time!(09:05)));
     }
@@ -648,51 +595,22 @@ mod tests {
     #[test]
     fn a_value_made_in_the_program_is_written_in_the_fields_format_at_china_time() {
         let utc = DateTime::from(datetime!(2018-06-08 02:34:56.789 UTC));
-        assert_eq!(
-            utc.to_string(),
-            "2018-06-08T10:34:56+08:00",
-            "UTC becomes +08:00, to the second"
-        );
+        assert_eq!(utc.to_string(), "2018-06-08T10:34:56+08:00", "UTC becomes +08:00, to the second");
         assert_eq!(written(&utc, TimeFormat::Rfc3339), "2018-06-08T10:34:56+08:00");
         assert_eq!(written(&utc, TimeFormat::Compact), "20180608103456");
         assert_eq!(written(&utc, TimeFormat::Spaced), "2018-06-08 10:34:56");
         let tokyo = DateTime::from(datetime!(2018-06-08 11:34:56 +9));
-        assert_eq!(
-            written(&tokyo, TimeFormat::Rfc3339),
-            "2018-06-08T11:34:56+09:00",
-            "an offset of its own is kept"
-        );
-        assert_eq!(
-            written(&tokyo, TimeFormat::Compact),
-            "20180608103456",
-            "no offset on the wire: China time"
-        );
+        assert_eq!(written(&tokyo, TimeFormat::Rfc3339), "2018-06-08T11:34:56+09:00", "an offset of its own is kept");
+        assert_eq!(written(&tokyo, TimeFormat::Compact), "20180608103456", "no offset on the wire: China time");
         let local = DateTime::from(datetime!(2018-06-08 10:34:56));
-        assert_eq!(
-            local.to_string(),
-            "2018-06-08T10:34:56+08:00",
-            "a date-time without offset is China time"
-        );
+        assert_eq!(local.to_string(), "2018-06-08T10:34:56+08:00", "a date-time without offset is China time");
         let given = DateTime::from("OnAccept");
-        assert_eq!(
-            (given.format(), written(&given, TimeFormat::Compact)),
-            (None, "OnAccept".to_owned())
-        );
+        assert_eq!((given.format(), written(&given, TimeFormat::Compact)), (None, "OnAccept".to_owned()));
         let text = DateTime::from("20180608103456");
-        assert_eq!(
-            written(&text, TimeFormat::Rfc3339),
-            "2018-06-08T10:34:56+08:00",
-            "a text in another format"
-        );
-        assert_eq!(
-            written(&Date::from(date!(2019 - 06 - 11)), TimeFormat::CompactDate),
-            "20190611"
-        );
+        assert_eq!(written(&text, TimeFormat::Rfc3339), "2018-06-08T10:34:56+08:00", "a text in another format");
+        assert_eq!(written(&Date::from(date!(2019 - 06 - 11)), TimeFormat::CompactDate), "20190611");
         assert_eq!(TimeOfDay::from(time!(09:05:59)).to_string(), "09:05");
-        assert_eq!(
-            "2018-06-08".parse::<Date>().map(|d| d.format()),
-            Ok(Some(TimeFormat::Date))
-        );
+        assert_eq!("2018-06-08".parse::<Date>().map(|d| d.format()), Ok(Some(TimeFormat::Date)));
         assert!("soon".parse::<DateTime>().is_err());
     }
 
@@ -700,29 +618,13 @@ mod tests {
     fn text_that_is_no_time_is_kept_and_recorded_leniently_and_refused_strictly() {
         let (read, deviations) = lenient::<DateTime>("\"2018-06-08 10:34\"", TimeFormat::Compact);
         let read = read.unwrap();
-        assert_eq!(
-            (read.as_str(), read.to_time()),
-            ("2018-06-08 10:34", None),
-            "kept, never lost"
-        );
+        assert_eq!((read.as_str(), read.to_time()), ("2018-06-08 10:34", None), "kept, never lost");
         assert_eq!(deviations.len(), 1);
-        assert_eq!(
-            deviations[0].kind,
-            DeviationKind::Format {
-                expected: "a date-time (yyyyMMddHHmmss)"
-            }
-        );
-        assert_eq!(
-            deviations[0].to_string(),
-            "the body: not a date-time (yyyyMMddHHmmss) (kept as received)"
-        );
+        assert_eq!(deviations[0].kind, DeviationKind::Format { expected: "a date-time (yyyyMMddHHmmss)" });
+        assert_eq!(deviations[0].to_string(), "the body: not a date-time (yyyyMMddHHmmss) (kept as received)");
         let (read, deviations) = lenient::<DateTime>("\"2018-06-08T10:34:56+08:00\"", TimeFormat::Compact);
         let read = read.unwrap();
-        assert_eq!(
-            read.format(),
-            Some(TimeFormat::Rfc3339),
-            "another known format still gives the value"
-        );
+        assert_eq!(read.format(), Some(TimeFormat::Rfc3339), "another known format still gives the value");
         assert_eq!(deviations.len(), 1, "but the difference from the page is recorded");
         let (read, _) = lenient::<DateTime>("1528425296", TimeFormat::Rfc3339);
         assert_eq!(read.unwrap().as_str(), "1528425296", "a number arrives as its text");
@@ -750,7 +652,11 @@ mod tests {
     impl FromJson for Window {
         fn read(reader: &mut Reader<'_, '_>) -> Result<Self, DecodeError> {
             fn member(key: &str) -> usize {
-                if key == "start_time" { 0 } else { usize::MAX }
+                if key == "start_time" {
+                    0
+                } else {
+                    usize::MAX
+                }
             }
             let mut start_time = None;
             let mut next = reader.first_member(member)?;
@@ -791,9 +697,6 @@ mod tests {
         assert_eq!(read[1].to_time(), Some(datetime!(2018-06-09 10:34:56 +8)));
         let mut out = Writing::unsealed();
         let json = out.with_time_format(Some(TimeFormat::Rfc3339), |out| read.to_json(out));
-        assert_eq!(
-            json,
-            serde_json::json!(["2018-06-08T10:34:56+08:00", "2018-06-09T10:34:56+08:00"])
-        );
+        assert_eq!(json, serde_json::json!(["2018-06-08T10:34:56+08:00", "2018-06-09T10:34:56+08:00"]));
     }
 }

@@ -26,13 +26,25 @@ pub fn put_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, valu
 }
 
 /// Writes a member holding a time (or times) in its documented `format`.
-pub fn put_time<T: ToJson + ?Sized>(object: &mut Map<String, Value>, name: &str, value: &T, format: TimeFormat, out: &mut Writing<'_>) {
+pub fn put_time<T: ToJson + ?Sized>(
+    object: &mut Map<String, Value>,
+    name: &str,
+    value: &T,
+    format: TimeFormat,
+    out: &mut Writing<'_>,
+) {
     let written = out.with_time_format(Some(format), |out| value.to_json(out));
     object.insert(name.to_owned(), written);
 }
 
 /// Writes a member holding a time when it is set.
-pub fn put_time_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, value: &Option<T>, format: TimeFormat, out: &mut Writing<'_>) {
+pub fn put_time_optional<T: ToJson>(
+    object: &mut Map<String, Value>,
+    name: &str,
+    value: &Option<T>,
+    format: TimeFormat,
+    out: &mut Writing<'_>,
+) {
     if let Some(value) = value {
         put_time(object, name, value, format, out);
     }
@@ -115,7 +127,6 @@ impl ToJson for File {
     }
 }
 
-
 /// An object's members as `name=value&…` (strings unquoted).
 pub(crate) fn url_encode(value: Value) -> String {
     let pairs: Vec<(String, String)> = match value {
@@ -148,8 +159,12 @@ macro_rules! json_serde {
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <$crate::__private::serde_json::Value as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
-                let json = $crate::__private::serde_json::to_vec(&value).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)?;
+                let value =
+                    <$crate::__private::serde_json::Value as $crate::__private::serde::Deserialize>::deserialize(
+                        deserializer,
+                    )?;
+                let json = $crate::__private::serde_json::to_vec(&value)
+                    .map_err(<D::Error as $crate::__private::serde::de::Error>::custom)?;
                 $crate::read_strict(&json).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }

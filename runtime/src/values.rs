@@ -15,11 +15,8 @@ pub fn encode_path_segment(value: &str) -> Cow<'_, str> {
     percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).into()
 }
 
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// How a value is written in a path, a query string or a header.
 pub trait ToParam {

@@ -25,24 +25,16 @@ pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
     let (scheme, rest) = [SCHEME, crate::guomi::SCHEME]
         .into_iter()
         .find_map(|scheme| Some((scheme, value.strip_prefix(scheme).filter(|rest| rest.starts_with(' '))?)))
-        .ok_or_else(|| {
-            format!(
-                "Authorization must start with `{SCHEME} ` or `{} `",
-                crate::guomi::SCHEME
-            )
-        })?;
+        .ok_or_else(|| format!("Authorization must start with `{SCHEME} ` or `{} `", crate::guomi::SCHEME))?;
     let mut pairs = HashMap::new();
     let mut rest = rest.trim_start();
     while !rest.is_empty() {
-        let (key, after) = rest
-            .split_once('=')
-            .ok_or_else(|| format!("Authorization: expected key=\"value\" at `{rest}`"))?;
-        let after = after
-            .strip_prefix('"')
-            .ok_or_else(|| format!("Authorization: value of `{}` is not quoted", key.trim()))?;
-        let (value, after) = after
-            .split_once('"')
-            .ok_or_else(|| format!("Authorization: value of `{}` is not closed", key.trim()))?;
+        let (key, after) =
+            rest.split_once('=').ok_or_else(|| format!("Authorization: expected key=\"value\" at `{rest}`"))?;
+        let after =
+            after.strip_prefix('"').ok_or_else(|| format!("Authorization: value of `{}` is not quoted", key.trim()))?;
+        let (value, after) =
+            after.split_once('"').ok_or_else(|| format!("Authorization: value of `{}` is not closed", key.trim()))?;
         if pairs.insert(key.trim().to_owned(), value.to_owned()).is_some() {
             return Err(format!("Authorization: `{}` appears twice", key.trim()));
         }
@@ -53,11 +45,7 @@ pub(crate) fn parse(value: &str) -> Result<Credentials, String> {
             return Err(format!("Authorization: expected `,` at `{rest}`"));
         }
     }
-    let mut take = |key: &str| {
-        pairs
-            .remove(key)
-            .ok_or_else(|| format!("Authorization: `{key}` is missing"))
-    };
+    let mut take = |key: &str| pairs.remove(key).ok_or_else(|| format!("Authorization: `{key}` is missing"));
     Ok(Credentials {
         scheme,
         mchid: take("mchid")?,
@@ -81,26 +69,18 @@ pub(crate) fn check(
         return Err(format!("mchid `{}` is not the sandbox merchant", credentials.mchid));
     }
     if !credentials.serial_no.eq_ignore_ascii_case(keys.merchant_serial()) {
-        return Err(format!(
-            "serial_no `{}` is not the merchant certificate's serial",
-            credentials.serial_no
-        ));
+        return Err(format!("serial_no `{}` is not the merchant certificate's serial", credentials.serial_no));
     }
     if credentials.nonce_str.is_empty() {
         return Err("nonce_str is empty".to_owned());
     }
-    let timestamp: i64 = credentials
-        .timestamp
-        .parse()
-        .map_err(|_| format!("timestamp `{}` is not a number", credentials.timestamp))?;
+    let timestamp: i64 =
+        credentials.timestamp.parse().map_err(|_| format!("timestamp `{}` is not a number", credentials.timestamp))?;
     if (crypto::unix_now() - timestamp).abs() > MAX_SKEW_SECS {
         return Err(format!("timestamp {timestamp} is more than {MAX_SKEW_SECS} s from now"));
     }
-    let mut message = format!(
-        "{method}\n{path_and_query}\n{}\n{}\n",
-        credentials.timestamp, credentials.nonce_str
-    )
-    .into_bytes();
+    let mut message =
+        format!("{method}\n{path_and_query}\n{}\n{}\n", credentials.timestamp, credentials.nonce_str).into_bytes();
     message.extend_from_slice(signed_body);
     message.push(b'\n');
     let verified = if credentials.scheme == SCHEME {

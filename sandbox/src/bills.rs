@@ -40,9 +40,7 @@ pub(crate) fn trade(ledger: &Ledger, date: &str, bill_type: &str) -> Option<Vec<
     }
     if bill_type != "SUCCESS" {
         for refund in ledger.refunds() {
-            let Some(at) = refund
-                .success_time
-                .filter(|at| day(*at) == date && refund.status == RefundStatus::Success)
+            let Some(at) = refund.success_time.filter(|at| day(*at) == date && refund.status == RefundStatus::Success)
             else {
                 continue;
             };
@@ -85,27 +83,12 @@ pub(crate) fn fund_flow(ledger: &Ledger, date: &str) -> Option<Vec<u8>> {
     let mut moves: Vec<(i64, String, String, i64, String)> = Vec::new();
     for order in ledger.orders() {
         if let Some(at) = order.success_time.filter(|at| day(*at) == date) {
-            moves.push((
-                at,
-                order.transaction_id.clone(),
-                "交易".into(),
-                order.total,
-                order.out_trade_no.clone(),
-            ));
+            moves.push((at, order.transaction_id.clone(), "交易".into(), order.total, order.out_trade_no.clone()));
         }
     }
     for refund in ledger.refunds() {
-        if let Some(at) = refund
-            .success_time
-            .filter(|at| day(*at) == date && refund.status == RefundStatus::Success)
-        {
-            moves.push((
-                at,
-                refund.refund_id.clone(),
-                "退款".into(),
-                -refund.refund,
-                refund.out_refund_no.clone(),
-            ));
+        if let Some(at) = refund.success_time.filter(|at| day(*at) == date && refund.status == RefundStatus::Success) {
+            moves.push((at, refund.refund_id.clone(), "退款".into(), -refund.refund, refund.out_refund_no.clone()));
         }
     }
     if moves.is_empty() {
@@ -134,11 +117,6 @@ pub(crate) fn fund_flow(ledger: &Ledger, date: &str) -> Option<Vec<u8>> {
         ));
     }
     text.push_str("资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n");
-    text.push_str(&format!(
-        "`{},`{incomes},`{},`{expenses},`{}\r\n",
-        moves.len(),
-        yuan(income),
-        yuan(expense)
-    ));
+    text.push_str(&format!("`{},`{incomes},`{},`{expenses},`{}\r\n", moves.len(), yuan(income), yuan(expense)));
     Some(text.into_bytes())
 }

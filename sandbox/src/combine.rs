@@ -89,11 +89,7 @@ pub(crate) fn from_request(body: &Value, trade_type: &'static str) -> Option<(Co
             attach: text(sub, "attach"),
             notify_url: None,
             total: sub.pointer("/amount/total_amount").and_then(Value::as_i64)?,
-            currency: sub
-                .pointer("/amount/currency")
-                .and_then(Value::as_str)
-                .unwrap_or("CNY")
-                .to_owned(),
+            currency: sub.pointer("/amount/currency").and_then(Value::as_str).unwrap_or("CNY").to_owned(),
             openid: openid.clone(),
             state: TradeState::NotPay,
             success_time: None,

@@ -66,10 +66,7 @@ fn fault(name: &str, millis: u64) -> Option<Misbehaviour> {
 
 /// Sets a fault as the query says: on `path`, always, or on the next request.
 fn misbehave(shared: &Shared, name: &str, query: &HashMap<String, String>) -> Result<Value, ControlError> {
-    let millis = query
-        .get("millis")
-        .and_then(|millis| millis.parse().ok())
-        .unwrap_or(1_000);
+    let millis = query.get("millis").and_then(|millis| millis.parse().ok()).unwrap_or(1_000);
     let misbehaviour = fault(name, millis).ok_or_else(|| ControlError {
         code: "INVALID_REQUEST",
         message: format!("no fault `{name}`; one of {}", FAULTS.join(", ")),
@@ -82,10 +79,7 @@ fn misbehave(shared: &Shared, name: &str, query: &HashMap<String, String>) -> Re
         (None, Some("always")) => state.always = Some(misbehaviour),
         (None, None | Some("once")) => state.queue.push_back(misbehaviour),
         (None, Some(other)) => {
-            return Err(ControlError {
-                code: "INVALID_REQUEST",
-                message: format!("times={other}: once or always"),
-            })
+            return Err(ControlError { code: "INVALID_REQUEST", message: format!("times={other}: once or always") })
         }
     }
     Ok(json!({ "fault": name }))
@@ -108,10 +102,7 @@ impl std::fmt::Display for ControlError {
 impl std::error::Error for ControlError {}
 
 fn no_order(out_trade_no: &str) -> ControlError {
-    ControlError {
-        code: "ORDER_NOT_EXIST",
-        message: format!("no order {out_trade_no}"),
-    }
+    ControlError { code: "ORDER_NOT_EXIST", message: format!("no order {out_trade_no}") }
 }
 
 /// How a test settles an unpaid order.
@@ -130,10 +121,7 @@ pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> R
     }
     let (order, notify) = {
         let mut state = shared.lock();
-        let order = state
-            .ledger
-            .order_mut(out_trade_no)
-            .ok_or_else(|| no_order(out_trade_no))?;
+        let order = state.ledger.order_mut(out_trade_no).ok_or_else(|| no_order(out_trade_no))?;
         if !matches!(order.state, TradeState::NotPay | TradeState::UserPaying) {
             return Err(ControlError {
                 code: "INVALID_REQUEST",
@@ -243,12 +231,7 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
         }
         ("GET", ["orders", no]) => {
             let no = crate::routes::percent_decode(no);
-            shared
-                .lock()
-                .ledger
-                .order(None, &no)
-                .map(|order| order.to_json())
-                .ok_or_else(|| no_order(&no))
+            shared.lock().ledger.order(None, &no).map(|order| order.to_json()).ok_or_else(|| no_order(&no))
         }
         ("POST", ["refunds", no, action @ ("success" | "abnormal" | "closed")]) => {
             let status = match *action {
@@ -293,10 +276,7 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
                     drop(state);
                     Ok(json!({ "signer": name, "serial": shared.keys.signer_id(signer) }))
                 }
-                None => Err(ControlError {
-                    code: "INVALID_REQUEST",
-                    message: format!("no signer `{name}`"),
-                }),
+                None => Err(ControlError { code: "INVALID_REQUEST", message: format!("no signer `{name}`") }),
             }
         }
         _ => Err(ControlError {
@@ -311,11 +291,7 @@ pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str, query: Opti
                 "INVALID_REQUEST" => StatusCode::BAD_REQUEST,
                 _ => StatusCode::NOT_FOUND,
             };
-            (
-                status,
-                axum::Json(json!({ "code": error.code, "message": error.message })),
-            )
-                .into_response()
+            (status, axum::Json(json!({ "code": error.code, "message": error.message }))).into_response()
         }
     }
 }

@@ -21,9 +21,7 @@ use crate::keys::{Held, HeldKey, Keys};
 pub(crate) fn verify_merchant(keys: &Keys, message: &[u8], signature: &str) -> Result<(), &'static str> {
     let bytes = BASE64.decode(signature).map_err(|_| "signature is not valid Base64")?;
     let signature = Signature::try_from(bytes.as_slice()).map_err(|_| "signature has a bad length")?;
-    keys.merchant
-        .verify(message, &signature)
-        .map_err(|_| "signature does not verify with the merchant public key")
+    keys.merchant.verify(message, &signature).map_err(|_| "signature does not verify with the merchant public key")
 }
 
 /// Base64 of the RSA-SHA256 (PKCS#1 v1.5) signature of `message` by `key`, or of its SM2-with-SM3
@@ -32,10 +30,9 @@ pub(crate) fn sign(key: &Held, message: &[u8]) -> String {
     // Signing with a valid key cannot fail; an empty signature would then simply fail verification
     // on the client.
     match &key.key {
-        HeldKey::Rsa { signing, .. } => signing
-            .try_sign(message)
-            .map(|signature| BASE64.encode(signature.to_bytes()))
-            .unwrap_or_default(),
+        HeldKey::Rsa { signing, .. } => {
+            signing.try_sign(message).map(|signature| BASE64.encode(signature.to_bytes())).unwrap_or_default()
+        }
         HeldKey::Sm2(sm2) => BASE64.encode(sm2.sign(message)),
     }
 }
@@ -45,9 +42,9 @@ pub(crate) fn sign(key: &Held, message: &[u8]) -> String {
 pub(crate) fn decrypt_field(key: &Held, ciphertext: &str) -> Result<String, &'static str> {
     let bytes = BASE64.decode(ciphertext).map_err(|_| "not valid Base64")?;
     let plain = match &key.key {
-        HeldKey::Rsa { private, .. } => private
-            .decrypt(Oaep::new::<Sha1>(), &bytes)
-            .map_err(|_| "RSA-OAEP decryption failed")?,
+        HeldKey::Rsa { private, .. } => {
+            private.decrypt(Oaep::new::<Sha1>(), &bytes).map_err(|_| "RSA-OAEP decryption failed")?
+        }
         HeldKey::Sm2(sm2) => sm2.decrypt(&bytes).ok_or("SM2 decryption failed")?,
     };
     String::from_utf8(plain).map_err(|_| "plaintext is not UTF-8")
@@ -72,13 +69,7 @@ pub(crate) fn aes_gcm_encrypt(key: &[u8], nonce: &str, aad: &str, plaintext: &[u
         return String::new();
     }
     cipher
-        .encrypt(
-            Nonce::from_slice(nonce.as_bytes()),
-            Payload {
-                msg: plaintext,
-                aad: aad.as_bytes(),
-            },
-        )
+        .encrypt(Nonce::from_slice(nonce.as_bytes()), Payload { msg: plaintext, aad: aad.as_bytes() })
         .map(|sealed| BASE64.encode(sealed))
         .unwrap_or_default()
 }
@@ -131,10 +122,7 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs() as i64).unwrap_or_default()
 }
 
 /// RFC 3339 in China Standard Time, as WeChat Pay writes times: `2026-11-23T17:05:04+08:00`.
@@ -142,12 +130,7 @@ pub(crate) fn rfc3339_cst(unix: i64) -> String {
     let local = unix + 8 * 3600;
     let (year, month, day) = civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+08:00",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).

@@ -23,9 +23,8 @@ use serde_json::Value;
 use crate::{notify, Shared, Tamper};
 
 /// Seconds before each attempt.
-pub const SCHEDULE: [u64; 16] = [
-    0, 15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
-];
+pub const SCHEDULE: [u64; 16] =
+    [0, 15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
 /// Notifications waiting for delivery at most.
 pub const MAX_PENDING: usize = 1_000;
 /// Delivery records kept at most.
@@ -82,22 +81,11 @@ pub(crate) fn send(shared: &Arc<Shared>, url: &str, event_type: &str, payload: V
         let refusal =
             refusal.or_else(|| (pending >= MAX_PENDING).then(|| format!("not delivered: {MAX_PENDING} are pending")));
         let refused = refusal.is_some();
-        let attempts = refusal
-            .map(|error| {
-                vec![Attempt {
-                    status: None,
-                    error: Some(error),
-                }]
-            })
-            .unwrap_or_default();
+        let attempts = refusal.map(|error| vec![Attempt { status: None, error: Some(error) }]).unwrap_or_default();
         if state.deliveries.len() >= MAX_RECORDS {
             state.deliveries.pop_front();
         }
-        state.deliveries.push_back(Delivery {
-            given_up: refused,
-            attempts,
-            ..record
-        });
+        state.deliveries.push_back(Delivery { given_up: refused, attempts, ..record });
         if refused {
             return;
         }
@@ -127,27 +115,15 @@ async fn run(shared: Weak<Shared>, id: String, url: String, event_type: String, 
         let Some(shared) = shared.upgrade() else { return };
         let signer = shared.lock().signer;
         let resource_type = "encrypt-resource";
-        let (headers, body) = notify::build(
-            &shared.keys,
-            signer,
-            &event_type,
-            resource_type,
-            &payload,
-            &Tamper::Id(id.clone()),
-        );
+        let (headers, body) =
+            notify::build(&shared.keys, signer, &event_type, resource_type, &payload, &Tamper::Id(id.clone()));
         let outcome = notify::post(&url, headers, body).await;
         let delivered = matches!(outcome, Ok((status, _)) if (200..300).contains(&status));
         let mut state = shared.lock();
         if let Some(record) = state.deliveries.iter_mut().find(|record| record.id == id) {
             record.attempts.push(match outcome {
-                Ok((status, _)) => Attempt {
-                    status: Some(status),
-                    error: None,
-                },
-                Err(error) => Attempt {
-                    status: None,
-                    error: Some(error.0),
-                },
+                Ok((status, _)) => Attempt { status: Some(status), error: None },
+                Err(error) => Attempt { status: None, error: Some(error.0) },
             });
             record.delivered = delivered;
             record.given_up = !delivered && attempt + 1 == SCHEDULE.len();

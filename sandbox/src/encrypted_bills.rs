@@ -63,28 +63,16 @@ impl Sealing {
                 let block = Aes256::new_from_slice(key).expect("a 32-byte key");
                 block.encrypt_block((&mut h).into());
                 block.encrypt_block((&mut tag_mask).into());
-                Keystream::Aes(Box::new(ctr::Ctr32BE::from_core(ctr::CtrCore::inner_iv_init(
-                    block,
-                    &counter.into(),
-                ))))
+                Keystream::Aes(Box::new(ctr::Ctr32BE::from_core(ctr::CtrCore::inner_iv_init(block, &counter.into()))))
             }
             BillCipher::Sm4 => {
                 let block = sm4::Sm4::new_from_slice(key).expect("a 16-byte key");
                 block.encrypt_block((&mut h).into());
                 block.encrypt_block((&mut tag_mask).into());
-                Keystream::Sm4(Box::new(ctr::Ctr32BE::from_core(ctr::CtrCore::inner_iv_init(
-                    block,
-                    &counter.into(),
-                ))))
+                Keystream::Sm4(Box::new(ctr::Ctr32BE::from_core(ctr::CtrCore::inner_iv_init(block, &counter.into()))))
             }
         };
-        Sealing {
-            keystream,
-            ghash: GHash::new(&h.into()),
-            tag_mask,
-            partial: Vec::new(),
-            length: 0,
-        }
+        Sealing { keystream, ghash: GHash::new(&h.into()), tag_mask, partial: Vec::new(), length: 0 }
     }
 
     fn seal(&mut self, piece: &[u8]) -> Bytes {
@@ -109,12 +97,7 @@ impl Sealing {
         lengths[8..].copy_from_slice(&(self.length * 8).to_be_bytes());
         self.ghash.update(&[lengths.into()]);
         let tag: [u8; 16] = self.ghash.finalize().into();
-        Bytes::from(
-            tag.iter()
-                .zip(self.tag_mask)
-                .map(|(byte, mask)| byte ^ mask)
-                .collect::<Vec<u8>>(),
-        )
+        Bytes::from(tag.iter().zip(self.tag_mask).map(|(byte, mask)| byte ^ mask).collect::<Vec<u8>>())
     }
 }
 
@@ -148,13 +131,12 @@ mod tests {
             for length in [0usize, 1, 15, 16, 17, 1000] {
                 let plain: Vec<u8> = (0..length).map(|i| (i * 31 + 7) as u8).collect();
                 let pieces: Vec<bytes::Bytes> = plain.chunks(7).map(bytes::Bytes::copy_from_slice).collect();
-                let sealed: Vec<u8> = seal_stream(cipher, &key, &nonce, Box::new(pieces.into_iter()))
-                    .flatten()
-                    .collect();
+                let sealed: Vec<u8> =
+                    seal_stream(cipher, &key, &nonce, Box::new(pieces.into_iter())).flatten().collect();
                 let reference = match cipher {
-                    BillCipher::Aes256 => aes_gcm::Aes256Gcm::new_from_slice(&key)
-                        .unwrap()
-                        .encrypt((&nonce).into(), plain.as_slice()),
+                    BillCipher::Aes256 => {
+                        aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap().encrypt((&nonce).into(), plain.as_slice())
+                    }
                     BillCipher::Sm4 => aes_gcm::AesGcm::<sm4::Sm4, U12>::new_from_slice(&key)
                         .unwrap()
                         .encrypt((&nonce).into(), plain.as_slice()),

@@ -98,11 +98,7 @@ impl Sm2Keys {
         let public_key = sm2::SecretKey::generate();
         let platform = sm2::SecretKey::generate();
         let now = SystemTime::now();
-        let cert = certificate(
-            &platform,
-            now - 86_400 * keys::ONE_SEC,
-            now + Duration::from_secs(5 * 365 * 86_400),
-        )?;
+        let cert = certificate(&platform, now - 86_400 * keys::ONE_SEC, now + Duration::from_secs(5 * 365 * 86_400))?;
         Ok(Sm2Keys {
             merchant: merchant.public_key(),
             merchant_private_pem: private_pem(&merchant)?,
@@ -147,16 +143,9 @@ impl Sm2Keys {
         let dir = dir.join(DIR);
         let fail = |error: std::io::Error| KeysError(format!("{}: {error}", dir.display()));
         std::fs::create_dir_all(&dir).map_err(fail)?;
-        let ids = Ids {
-            public_key_id: self.public_key.id.clone(),
-        };
+        let ids = Ids { public_key_id: self.public_key.id.clone() };
         let ids = serde_json::to_string_pretty(&ids).map_err(|error| KeysError(error.to_string()))?;
-        let cert = self
-            .platform
-            .cert
-            .as_ref()
-            .map(|cert| cert.pem.clone())
-            .unwrap_or_default();
+        let cert = self.platform.cert.as_ref().map(|cert| cert.pem.clone()).unwrap_or_default();
         let files = [
             (IDS, ids + "\n"),
             ("merchant_key.pem", self.merchant_private_pem.clone()),
@@ -208,10 +197,7 @@ fn certificate(secret: &sm2::SecretKey, not_before: SystemTime, not_after: Syste
             .parse()
             .map_err(|error| fail(&error))?;
     let spki_der = secret.public_key().to_public_key_der().map_err(|error| fail(&error))?;
-    let algorithm = AlgorithmIdentifierOwned {
-        oid: SM2_WITH_SM3,
-        parameters: None,
-    };
+    let algorithm = AlgorithmIdentifierOwned { oid: SM2_WITH_SM3, parameters: None };
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&keys::serial_bytes()).map_err(|error| fail(&error))?,
@@ -235,9 +221,7 @@ fn certificate(secret: &sm2::SecretKey, not_before: SystemTime, not_after: Syste
         signature_algorithm: algorithm,
         signature: BitString::from_bytes(&signature).map_err(|error| fail(&error))?,
     };
-    let pem = cert
-        .to_pem(x509_cert::der::pem::LineEnding::LF)
-        .map_err(|error| fail(&error))?;
+    let pem = cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|error| fail(&error))?;
     keys::parse_certificate(&pem)
 }
 
@@ -246,17 +230,13 @@ pub(crate) fn verify_merchant(keys: &Keys, message: &[u8], signature: &str) -> R
     let der = BASE64.decode(signature).map_err(|_| "signature is not valid Base64")?;
     let signature = sm2::dsa::Signature::from_der(&der).map_err(|_| "signature is not an SM2 DER signature")?;
     let verifying = sm2::dsa::VerifyingKey::new(SIGNER_ID, keys.sm2.merchant).map_err(|_| "the SM2 merchant key")?;
-    verifying
-        .verify(message, &signature)
-        .map_err(|_| "signature does not verify with the SM2 merchant public key")
+    verifying.verify(message, &signature).map_err(|_| "signature does not verify with the SM2 merchant public key")
 }
 
 /// SM2 encryption for the merchant (C1C3C2 DER, Base64): bill file keys.
 pub(crate) fn encrypt_for_merchant(keys: &Keys, plaintext: &[u8]) -> String {
     let key = EncryptingKey::new_with_mode(keys.sm2.merchant, Mode::C1C3C2);
-    key.encrypt_der(&mut SysRng, plaintext)
-        .map(|ciphertext| BASE64.encode(ciphertext))
-        .unwrap_or_default()
+    key.encrypt_der(&mut SysRng, plaintext).map(|ciphertext| BASE64.encode(ciphertext)).unwrap_or_default()
 }
 
 /// The SM4 key of the APIv3 key: the first 128 bits of its SM3.
@@ -279,14 +259,8 @@ pub(crate) fn sm4_gcm_encrypt(key: &[u8; 16], nonce: &str, aad: &str, plaintext:
     let Ok(cipher) = Sm4Gcm::new_from_slice(key) else {
         return String::new();
     };
-    let payload = Payload {
-        msg: plaintext,
-        aad: aad.as_bytes(),
-    };
-    cipher
-        .encrypt(nonce.as_bytes().into(), payload)
-        .map(|sealed| BASE64.encode(sealed))
-        .unwrap_or_default()
+    let payload = Payload { msg: plaintext, aad: aad.as_bytes() };
+    cipher.encrypt(nonce.as_bytes().into(), payload).map(|sealed| BASE64.encode(sealed)).unwrap_or_default()
 }
 
 /// SM3 of `bytes`, hex.
@@ -325,13 +299,8 @@ mod tests {
         let public = sm2::PublicKey::from_public_key_der(&spki).unwrap();
         let signature = sm2::dsa::Signature::from_der(cert.signature.raw_bytes()).unwrap();
         let verifying = sm2::dsa::VerifyingKey::new(SIGNER_ID, public).unwrap();
-        verifying
-            .verify(&cert.tbs_certificate.to_der().unwrap(), &signature)
-            .unwrap();
-        assert_eq!(
-            keys.platform.id,
-            crypto::hex_upper(cert.tbs_certificate.serial_number.as_bytes())
-        );
+        verifying.verify(&cert.tbs_certificate.to_der().unwrap(), &signature).unwrap();
+        assert_eq!(keys.platform.id, crypto::hex_upper(cert.tbs_certificate.serial_number.as_bytes()));
 
         let dir = std::env::temp_dir().join(format!("sandbox-sm2-{}", crypto::random_alphanumeric(12)));
         keys.write(&dir).unwrap();

@@ -76,10 +76,7 @@ pub(crate) struct Held {
 
 /// The private half of a WeChat Pay key: RSA, or SM2 for national-cryptography merchants.
 pub(crate) enum HeldKey {
-    Rsa {
-        private: Box<RsaPrivateKey>,
-        signing: Box<SigningKey<Sha256>>,
-    },
+    Rsa { private: Box<RsaPrivateKey>, signing: Box<SigningKey<Sha256>> },
     Sm2(Box<Sm2Held>),
 }
 
@@ -96,13 +93,7 @@ impl Held {
             Some(cert) => certificate_serial(&cert.pem)?,
             None => id,
         };
-        Ok(Held {
-            id,
-            key,
-            private_pem,
-            public_pem,
-            cert,
-        })
+        Ok(Held { id, key, private_pem, public_pem, cert })
     }
 
     pub(crate) fn is_sm2(&self) -> bool {
@@ -143,10 +134,7 @@ impl std::fmt::Debug for Keys {
             .field("mchid", &self.mchid)
             .field("merchant_serial", &self.merchant_serial)
             .field("public_key_id", &self.public_key.id)
-            .field(
-                "platform_serials",
-                &[&self.platform.id, &self.platform2.id, &self.expired.id],
-            )
+            .field("platform_serials", &[&self.platform.id, &self.platform2.id, &self.expired.id])
             .field("sm2_public_key_id", &self.sm2.public_key.id)
             .field("sm2_platform_serial", &self.sm2.platform.id)
             .field("dir", &self.dir)
@@ -180,40 +168,20 @@ impl Keys {
                 .collect();
             handles
                 .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| Err(KeysError("key generation panicked".into())))
-                })
+                .map(|handle| handle.join().unwrap_or_else(|_| Err(KeysError("key generation panicked".into()))))
                 .collect()
         });
         let mut pairs = pairs.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter();
-        let mut next = || {
-            pairs
-                .next()
-                .ok_or_else(|| KeysError("key generation gave too few keys".into()))
-        };
+        let mut next = || pairs.next().ok_or_else(|| KeysError("key generation gave too few keys".into()));
         let (merchant, public_key, platform, platform2) = (next()?, next()?, next()?, next()?);
         let now = SystemTime::now();
         let year = Duration::from_secs(365 * 86_400);
-        let platform_cert = certificate(
-            &platform,
-            "Sandbox platform certificate",
-            now - 86_400 * ONE_SEC,
-            now + 5 * year,
-        )?;
-        let platform2_cert = certificate(
-            &platform2,
-            "Sandbox platform certificate (rotation)",
-            now - 86_400 * ONE_SEC,
-            now + 5 * year,
-        )?;
-        let expired_cert = certificate(
-            &platform,
-            "Sandbox platform certificate (expired)",
-            now - 2 * year,
-            now - year,
-        )?;
+        let platform_cert =
+            certificate(&platform, "Sandbox platform certificate", now - 86_400 * ONE_SEC, now + 5 * year)?;
+        let platform2_cert =
+            certificate(&platform2, "Sandbox platform certificate (rotation)", now - 86_400 * ONE_SEC, now + 5 * year)?;
+        let expired_cert =
+            certificate(&platform, "Sandbox platform certificate (expired)", now - 2 * year, now - year)?;
         let merchant_public_pem = public_pem(&RsaPublicKey::from(&merchant))?;
         let mchid = format!("19{:08}", rand::random::<u32>() % 100_000_000);
         let merchant_serial = crypto::hex_upper(&serial_bytes());
@@ -273,16 +241,8 @@ impl Keys {
             merchant_public_pem,
             merchant: VerifyingKey::new(merchant),
             public_key: held(ids.public_key_id, private("wechatpay_pub_key_private.pem")?, None)?,
-            platform: held(
-                String::new(),
-                private("platform_key.pem")?,
-                Some(cert("platform_cert.pem")?),
-            )?,
-            platform2: held(
-                String::new(),
-                private("platform2_key.pem")?,
-                Some(cert("platform2_cert.pem")?),
-            )?,
+            platform: held(String::new(), private("platform_key.pem")?, Some(cert("platform_cert.pem")?))?,
+            platform2: held(String::new(), private("platform2_key.pem")?, Some(cert("platform2_cert.pem")?))?,
             expired: held(
                 String::new(),
                 private("platform_expired_key.pem")?,
@@ -391,10 +351,7 @@ impl Keys {
 
     /// A platform certificate (PEM).
     pub fn platform_certificate_pem(&self, which: CertChoice) -> &str {
-        self.certificate(which)
-            .cert
-            .as_ref()
-            .map_or("", |cert| cert.pem.as_str())
+        self.certificate(which).cert.as_ref().map_or("", |cert| cert.pem.as_str())
     }
 
     /// The id or serial a signer signs under.
@@ -451,17 +408,10 @@ impl Keys {
     /// public keys and the platform certificates that have not expired (case ignored).
     pub(crate) fn encryption_key(&self, serial: &str) -> Option<&Held> {
         let now = crypto::unix_now();
-        [
-            &self.public_key,
-            &self.platform,
-            &self.platform2,
-            &self.expired,
-            &self.sm2.public_key,
-            &self.sm2.platform,
-        ]
-        .into_iter()
-        .find(|held| held.id.eq_ignore_ascii_case(serial))
-        .filter(|held| !matches!(&held.cert, Some(cert) if cert.not_after <= now))
+        [&self.public_key, &self.platform, &self.platform2, &self.expired, &self.sm2.public_key, &self.sm2.platform]
+            .into_iter()
+            .find(|held| held.id.eq_ignore_ascii_case(serial))
+            .filter(|held| !matches!(&held.cert, Some(cert) if cert.not_after <= now))
     }
 }
 
@@ -469,10 +419,7 @@ pub(crate) const ONE_SEC: Duration = Duration::from_secs(1);
 
 fn held(id: String, private: RsaPrivateKey, cert: Option<Cert>) -> Result<Held, KeysError> {
     let (private_pem, public_pem) = (private_pem(&private)?, public_pem(&RsaPublicKey::from(&private))?);
-    let key = HeldKey::Rsa {
-        signing: Box::new(SigningKey::new(private.clone())),
-        private: Box::new(private),
-    };
+    let key = HeldKey::Rsa { signing: Box::new(SigningKey::new(private.clone())), private: Box::new(private) };
     Held::new(id, key, private_pem, public_pem, cert)
 }
 
@@ -483,8 +430,7 @@ fn private_pem(key: &RsaPrivateKey) -> Result<String, KeysError> {
 }
 
 fn public_pem(key: &RsaPublicKey) -> Result<String, KeysError> {
-    key.to_public_key_pem(LineEnding::LF)
-        .map_err(|error| KeysError(format!("cannot encode a public key: {error}")))
+    key.to_public_key_pem(LineEnding::LF).map_err(|error| KeysError(format!("cannot encode a public key: {error}")))
 }
 
 /// 20 random bytes, the first below 0x80 and not zero, so the DER serial has no leading zero and
@@ -511,20 +457,14 @@ fn certificate(
         not_before: Time::try_from(not_before).map_err(|error| fail(&error))?,
         not_after: Time::try_from(not_after).map_err(|error| fail(&error))?,
     };
-    let spki_der = RsaPublicKey::from(key)
-        .to_public_key_der()
-        .map_err(|error| fail(&error))?;
+    let spki_der = RsaPublicKey::from(key).to_public_key_der().map_err(|error| fail(&error))?;
     let spki = SubjectPublicKeyInfoOwned::try_from(spki_der.as_bytes()).map_err(|error| fail(&error))?;
     let serial = SerialNumber::new(&serial_bytes()).map_err(|error| fail(&error))?;
     let signer = SigningKey::<Sha256>::new(key.clone());
     let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
         .map_err(|error| fail(&error))?;
-    let cert = builder
-        .build::<rsa::pkcs1v15::Signature>()
-        .map_err(|error| fail(&error))?;
-    let pem = cert
-        .to_pem(x509_cert::der::pem::LineEnding::LF)
-        .map_err(|error| fail(&error))?;
+    let cert = builder.build::<rsa::pkcs1v15::Signature>().map_err(|error| fail(&error))?;
+    let pem = cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|error| fail(&error))?;
     parse_certificate(&pem)
 }
 

@@ -260,10 +260,7 @@ impl Ledger {
     }
 
     pub fn combine(&self, combine_out_trade_no: &str) -> Option<&Combine> {
-        self.combines
-            .iter()
-            .rev()
-            .find(|combine| combine.out_trade_no == combine_out_trade_no)
+        self.combines.iter().rev().find(|combine| combine.out_trade_no == combine_out_trade_no)
     }
 
     /// A combined order as its query shows it.
@@ -281,26 +278,18 @@ impl Ledger {
     }
 
     pub fn order_mut(&mut self, out_trade_no: &str) -> Option<&mut Order> {
-        self.orders
-            .iter_mut()
-            .rev()
-            .find(|order| order.out_trade_no == out_trade_no)
+        self.orders.iter_mut().rev().find(|order| order.out_trade_no == out_trade_no)
     }
 
     /// A paid order by WeChat Pay's number (unpaid orders have none yet).
     pub fn by_transaction_id(&self, transaction_id: &str) -> Option<&Order> {
-        self.orders
-            .iter()
-            .rev()
-            .find(|order| order.success_time.is_some() && order.transaction_id == transaction_id)
+        self.orders.iter().rev().find(|order| order.success_time.is_some() && order.transaction_id == transaction_id)
     }
 
     /// Records a new order (or answers the existing unpaid one with the same number).
     pub fn create(&mut self, order: Order) -> Result<&Order, (&'static str, &'static str)> {
-        if let Some(at) = self
-            .orders
-            .iter()
-            .position(|o| o.out_trade_no == order.out_trade_no && o.parties == order.parties)
+        if let Some(at) =
+            self.orders.iter().position(|o| o.out_trade_no == order.out_trade_no && o.parties == order.parties)
         {
             let existing = &self.orders[at];
             return match existing.state {
@@ -319,26 +308,16 @@ impl Ledger {
     }
 
     pub fn refund(&self, out_refund_no: &str) -> Option<&Refund> {
-        self.refunds
-            .iter()
-            .rev()
-            .find(|refund| refund.out_refund_no == out_refund_no)
+        self.refunds.iter().rev().find(|refund| refund.out_refund_no == out_refund_no)
     }
 
     pub fn refund_mut(&mut self, out_refund_no: &str) -> Option<&mut Refund> {
-        self.refunds
-            .iter_mut()
-            .rev()
-            .find(|refund| refund.out_refund_no == out_refund_no)
+        self.refunds.iter_mut().rev().find(|refund| refund.out_refund_no == out_refund_no)
     }
 
     pub fn add_refund(&mut self, refund: Refund) -> &Refund {
         if self.refunds.len() >= MAX_REFUNDS {
-            let at = self
-                .refunds
-                .iter()
-                .position(|r| r.status != RefundStatus::Processing)
-                .unwrap_or(0);
+            let at = self.refunds.iter().position(|r| r.status != RefundStatus::Processing).unwrap_or(0);
             self.refunds.remove(at);
         }
         self.refunds.push_back(refund);
@@ -357,10 +336,7 @@ impl Ledger {
 /// A new unpaid order from a prepay request's body (direct or partner), or why not.
 pub(crate) fn order_from(body: &Value, partner: bool, trade_type: &'static str) -> Option<Order> {
     let text = |path: &str| {
-        path.split('.')
-            .try_fold(body, |value, key| value.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        path.split('.').try_fold(body, |value, key| value.get(key)).and_then(Value::as_str).map(str::to_owned)
     };
     let parties = if partner {
         Parties {
@@ -369,11 +345,7 @@ pub(crate) fn order_from(body: &Value, partner: bool, trade_type: &'static str) 
             sub: Some((text("sub_appid"), text("sub_mchid")?)),
         }
     } else {
-        Parties {
-            appid: text("appid")?,
-            mchid: text("mchid")?,
-            sub: None,
-        }
+        Parties { appid: text("appid")?, mchid: text("mchid")?, sub: None }
     };
     let out_trade_no = text("out_trade_no")?;
     let now = crypto::unix_now();
@@ -385,14 +357,9 @@ pub(crate) fn order_from(body: &Value, partner: bool, trade_type: &'static str) 
         description: text("description").unwrap_or_default(),
         attach: text("attach"),
         notify_url: text("notify_url"),
-        total: body
-            .get("amount")
-            .and_then(|amount| amount.get("total"))
-            .and_then(Value::as_i64)?,
+        total: body.get("amount").and_then(|amount| amount.get("total")).and_then(Value::as_i64)?,
         currency: text("amount.currency").unwrap_or_else(|| "CNY".to_owned()),
-        openid: text("payer.openid")
-            .or_else(|| text("payer.sp_openid"))
-            .or_else(|| text("payer.sub_openid")),
+        openid: text("payer.openid").or_else(|| text("payer.sp_openid")).or_else(|| text("payer.sub_openid")),
         state: TradeState::NotPay,
         success_time: None,
         refunded: 0,

@@ -173,13 +173,7 @@ impl std::fmt::Debug for Config {
             .field("certificates_available", &self.certificates_available)
             .field("switching", &self.switching)
             .field("answers", &self.answers)
-            .field(
-                "api",
-                &self
-                    .api
-                    .as_ref()
-                    .map(|api| format!("{} operations", api.operations.len())),
-            )
+            .field("api", &self.api.as_ref().map(|api| format!("{} operations", api.operations.len())))
             .field("unrecorded", &self.unrecorded)
             .field("time_scale", &self.time_scale)
             .field("deliver_beyond_loopback", &self.deliver_beyond_loopback)
@@ -439,17 +433,12 @@ impl Sandbox {
             Some(api) => api,
             None => pages::api_arc(),
         };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
         let tls_addr = config.tls_listen.unwrap_or(SocketAddr::new(local.ip(), 0));
-        let tls_listener = tokio::net::TcpListener::bind(tls_addr)
-            .await
-            .map_err(|source| Error::Bind { addr: tls_addr, source })?;
-        let tls_local = tls_listener
-            .local_addr()
-            .map_err(|source| Error::Bind { addr: tls_addr, source })?;
+        let tls_listener =
+            tokio::net::TcpListener::bind(tls_addr).await.map_err(|source| Error::Bind { addr: tls_addr, source })?;
+        let tls_local = tls_listener.local_addr().map_err(|source| Error::Bind { addr: tls_addr, source })?;
         let acceptor = keys.tls.acceptor()?;
         let shared = Arc::new(Shared {
             base_url: format!("http://{local}/"),
@@ -675,20 +664,12 @@ impl Sandbox {
 
     /// The order `out_trade_no` as the query API shows it, if the sandbox has it.
     pub fn order(&self, out_trade_no: &str) -> Option<serde_json::Value> {
-        self.shared
-            .lock()
-            .ledger
-            .order(None, out_trade_no)
-            .map(ledger::Order::to_json)
+        self.shared.lock().ledger.order(None, out_trade_no).map(ledger::Order::to_json)
     }
 
     /// The refund `out_refund_no` as the refund query shows it, if the sandbox has it.
     pub fn refund(&self, out_refund_no: &str) -> Option<serde_json::Value> {
-        self.shared
-            .lock()
-            .ledger
-            .refund(out_refund_no)
-            .map(ledger::Refund::to_json)
+        self.shared.lock().ledger.refund(out_refund_no).map(ledger::Refund::to_json)
     }
 
     /// Every notification sent (the last [`deliveries::MAX_RECORDS`]), oldest first, with each
@@ -724,16 +705,20 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
     }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let path_and_query =
+        parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
             // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
-            if let Some(answered) =
-                v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body, &conn.transport)
-            {
+            if let Some(answered) = v2::answer(
+                &shared.keys,
+                &shared.apiv2_key,
+                &method,
+                &path_and_query,
+                &parts.headers,
+                &body,
+                &conn.transport,
+            ) {
                 shared.lock().record(RecordedRequest {
                     method,
                     path_and_query,
@@ -751,27 +736,19 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         Err(error) => (
             Vec::new(),
             routes::Processed {
-                reply: Reply::error(
-                    StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    format!("cannot read the body: {error}"),
-                ),
+                reply: Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", format!("cannot read the body: {error}")),
                 authorization_ok: false,
                 decrypted: Vec::new(),
             },
         ),
     };
     let reply = match &misbehaviour {
-        Some(Misbehaviour::ServerError) => Reply::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "SYSTEM_ERROR",
-            "系统错误，请稍后重试",
-        ),
-        Some(Misbehaviour::FrequencyLimited) => Reply::error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "FREQUENCY_LIMITED",
-            "频率超限，请降低请求频率",
-        ),
+        Some(Misbehaviour::ServerError) => {
+            Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误，请稍后重试")
+        }
+        Some(Misbehaviour::FrequencyLimited) => {
+            Reply::error(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED", "频率超限，请降低请求频率")
+        }
         Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
             Reply::Raw(StatusCode::OK, body.clone())
         }
@@ -781,10 +758,8 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         _ => processed.reply,
     };
     let public_key_id = shared.keys.public_key_id();
-    let names_public_key = parts
-        .headers
-        .get("Wechatpay-Serial")
-        .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
+    let names_public_key =
+        parts.headers.get("Wechatpay-Serial").is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
         state.record(RecordedRequest {

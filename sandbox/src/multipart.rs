@@ -44,12 +44,8 @@ pub(crate) fn parse(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
         let data_start = headers_end + 4;
         let data_end = find(body, &next_delimiter, data_start)?;
         let head = std::str::from_utf8(&body[headers_start..headers_end]).ok()?;
-        let mut part = Part {
-            name: String::new(),
-            filename: None,
-            content_type: None,
-            data: body[data_start..data_end].to_vec(),
-        };
+        let mut part =
+            Part { name: String::new(), filename: None, content_type: None, data: body[data_start..data_end].to_vec() };
         for line in head.split("\r\n") {
             let (key, value) = line.split_once(':')?;
             if key.trim().eq_ignore_ascii_case("content-disposition") {
@@ -73,9 +69,5 @@ fn param(disposition: &str, key: &str) -> Option<String> {
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|at| at + from)
+    haystack.get(from..)?.windows(needle.len()).position(|window| window == needle).map(|at| at + from)
 }

@@ -29,15 +29,9 @@ pub(crate) fn build(
     let sm2 = keys.signer(signer).is_sm2();
     let (algorithm, mut ciphertext) = if sm2 {
         let key = crate::guomi::sm4_key(apiv3_key);
-        (
-            crate::guomi::SM4_GCM,
-            crate::guomi::sm4_gcm_encrypt(&key, &nonce, &original_type, &plaintext),
-        )
+        (crate::guomi::SM4_GCM, crate::guomi::sm4_gcm_encrypt(&key, &nonce, &original_type, &plaintext))
     } else {
-        (
-            "AEAD_AES_256_GCM",
-            crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext),
-        )
+        ("AEAD_AES_256_GCM", crypto::aes_gcm_encrypt(apiv3_key.as_bytes(), &nonce, &original_type, &plaintext))
     };
     if let Tamper::Ciphertext = tamper {
         if let Some(mut bytes) = crypto::base64_decode(&ciphertext) {
@@ -86,11 +80,8 @@ pub(crate) fn build(
     insert("content-type", "application/json");
     insert("request-id", &crate::respond::request_id());
     // The key's scheme (`sign_headers` named it), or with `WrongSignatureType` the other one.
-    let signature_type = if sm2 != matches!(tamper, Tamper::WrongSignatureType) {
-        crate::guomi::SCHEME
-    } else {
-        crate::auth::SCHEME
-    };
+    let signature_type =
+        if sm2 != matches!(tamper, Tamper::WrongSignatureType) { crate::guomi::SCHEME } else { crate::auth::SCHEME };
     for (name, value) in signed {
         insert(name, &value);
     }
@@ -134,13 +125,7 @@ pub(crate) async fn post(url: &str, headers: HeaderMap, body: Vec<u8>) -> Result
     let fail = |error: reqwest::Error| crate::DeliveryError(format!("POST {url}: {error}"));
     // No proxy: the receiver is usually local, whatever the environment says.
     let client = reqwest::Client::builder().no_proxy().build().map_err(fail)?;
-    let response = client
-        .post(url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(fail)?;
+    let response = client.post(url).headers(headers).body(body).send().await.map_err(fail)?;
     let status = response.status().as_u16();
     let text = response.text().await.map_err(fail)?;
     Ok((status, text))

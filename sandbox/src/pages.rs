@@ -109,13 +109,7 @@ pub(crate) fn check<'a>(request: &Received<'a>, decrypted: &mut Vec<(String, Str
             format!("{} {} 无此接口", request.method, request.path),
         )
     })?;
-    let mut check = Check {
-        location: "body",
-        first: None,
-        key: request.key,
-        decrypted,
-        problems: Vec::new(),
-    };
+    let mut check = Check { location: "body", first: None, key: request.key, decrypted, problems: Vec::new() };
     check.query(&op.request.query, request.query);
     let mut encrypted = op.request.query.iter().any(|field| {
         field.encrypted == Some(Encryption::RsaPubkey) && request.query.iter().any(|(name, _)| name == &field.name)
@@ -242,11 +236,7 @@ impl Check<'_> {
 
     /// A query or header value: text of the field's type.
     fn text(&mut self, field: &Field, value: &str, at: &str) {
-        let items: Vec<&str> = if field.ty.is_array() {
-            value.split(',').collect()
-        } else {
-            vec![value]
-        };
+        let items: Vec<&str> = if field.ty.is_array() { value.split(',').collect() } else { vec![value] };
         for item in items {
             let ok = match field.ty {
                 Type::Integer | Type::IntegerArray => item.parse::<i64>().is_ok(),
@@ -312,9 +302,9 @@ impl Check<'_> {
                     self.decrypt(text, at);
                 } else if !field.children.is_empty() {
                     let inner = match field.encoded {
-                        Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text)
-                            .map(Value::Object)
-                            .ok(),
+                        Some(Encoding::UrlEncode) => {
+                            serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok()
+                        }
                         _ => serde_json::from_str::<Value>(text).ok(),
                     };
                     match inner {
@@ -323,11 +313,7 @@ impl Check<'_> {
                             let keys: Vec<Field> = field
                                 .children
                                 .iter()
-                                .map(|c| Field {
-                                    ty: Type::String,
-                                    enum_values: Vec::new(),
-                                    ..c.clone()
-                                })
+                                .map(|c| Field { ty: Type::String, enum_values: Vec::new(), ..c.clone() })
                                 .collect();
                             self.object(&inner, &keys, at)
                         }
@@ -395,12 +381,7 @@ pub enum Side {
 
 /// A value for every field of an object.
 pub fn sample_object(fields: &[Field], side: Side) -> Value {
-    Value::Object(
-        fields
-            .iter()
-            .map(|field| (field.name.clone(), sample(field, side)))
-            .collect(),
-    )
+    Value::Object(fields.iter().map(|field| (field.name.clone(), sample(field, side))).collect())
 }
 
 /// A value of the field's type: its first enum value, one item for a list, a structure inside
@@ -432,14 +413,12 @@ pub fn sample(field: &Field, side: Side) -> Value {
                 Some(first) => json!(first),
                 None => json!(7),
             },
-            Type::Number | Type::NumberArray => match field
-                .enum_values
-                .first()
-                .and_then(|v| v.parse::<serde_json::Number>().ok())
-            {
-                Some(first) => Value::Number(first),
-                None => json!(2.5),
-            },
+            Type::Number | Type::NumberArray => {
+                match field.enum_values.first().and_then(|v| v.parse::<serde_json::Number>().ok()) {
+                    Some(first) => Value::Number(first),
+                    None => json!(2.5),
+                }
+            }
             Type::Boolean | Type::BooleanArray => json!(true),
         }
     };
@@ -539,11 +518,10 @@ pub fn response_json(op: &Operation) -> Option<Value> {
 /// The notification page owning an event type (its own page, else the first listing it).
 pub fn notification(event_type: &str) -> Option<&'static Notification> {
     let notifications = &api().notifications;
-    notifications.iter().find(|n| n.event_type == event_type).or_else(|| {
-        notifications
-            .iter()
-            .find(|n| n.event_types.iter().any(|e| e == event_type))
-    })
+    notifications
+        .iter()
+        .find(|n| n.event_type == event_type)
+        .or_else(|| notifications.iter().find(|n| n.event_types.iter().any(|e| e == event_type)))
 }
 
 /// A payload of the event type with every documented field set.

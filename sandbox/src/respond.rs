@@ -66,10 +66,7 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
             all.truncate(half);
             axum::body::Body::from_stream(futures_util::stream::iter([
                 Ok(bytes::Bytes::from(all)),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionAborted,
-                    "dropped mid-body",
-                )),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "dropped mid-body")),
             ]))
         }
         Delivery::Drip { chunk, pause } => {
@@ -114,12 +111,9 @@ impl Body {
     pub(crate) fn len(&self) -> u64 {
         match self {
             Body::Bytes(bytes) => bytes.len() as u64,
-            Body::Repeated {
-                head,
-                block,
-                count,
-                tail,
-            } => head.len() as u64 + block.len() as u64 * count + tail.len() as u64,
+            Body::Repeated { head, block, count, tail } => {
+                head.len() as u64 + block.len() as u64 * count + tail.len() as u64
+            }
             Body::Sealed { plain, .. } => plain.len() + 16,
         }
     }
@@ -128,12 +122,7 @@ impl Body {
     pub(crate) fn chunks(&self) -> Box<dyn Iterator<Item = bytes::Bytes> + Send> {
         match self {
             Body::Bytes(bytes) => Box::new(std::iter::once(bytes::Bytes::from(bytes.clone()))),
-            Body::Repeated {
-                head,
-                block,
-                count,
-                tail,
-            } => {
+            Body::Repeated { head, block, count, tail } => {
                 let block = block.clone();
                 Box::new(
                     std::iter::once(head.clone())
@@ -141,12 +130,7 @@ impl Body {
                         .chain(std::iter::once(tail.clone())),
                 )
             }
-            Body::Sealed {
-                plain,
-                cipher,
-                key,
-                nonce,
-            } => seal_stream(*cipher, key, nonce, plain.chunks()),
+            Body::Sealed { plain, cipher, key, nonce } => seal_stream(*cipher, key, nonce, plain.chunks()),
         }
     }
 
@@ -191,18 +175,11 @@ pub(crate) fn sign_headers(keys: &Keys, signer: Signer, body: &[u8], flaw: Flaw)
         Flaw::UnknownSerial => crate::keys::UNKNOWN_SERIAL.to_owned(),
         _ => key.id.clone(),
     };
-    let mut headers = vec![
-        ("wechatpay-timestamp", timestamp.to_string()),
-        ("wechatpay-nonce", nonce),
-        ("wechatpay-serial", serial),
-    ];
+    let mut headers =
+        vec![("wechatpay-timestamp", timestamp.to_string()), ("wechatpay-nonce", nonce), ("wechatpay-serial", serial)];
     // WeChat Pay names the scheme on answers too, as on notifications (the Python SDK refuses an
     // answer without it).
-    let scheme = if key.is_sm2() {
-        crate::guomi::SCHEME
-    } else {
-        crate::auth::SCHEME
-    };
+    let scheme = if key.is_sm2() { crate::guomi::SCHEME } else { crate::auth::SCHEME };
     headers.push(("wechatpay-signature-type", scheme.to_owned()));
     if flaw != Flaw::MissingSignature {
         headers.push(("wechatpay-signature", signature));

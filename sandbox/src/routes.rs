@@ -67,10 +67,7 @@ pub(crate) fn process(
     let parts = multipart::boundary(headers).map(|boundary| multipart::parse(body, &boundary));
     // For an upload the signed BODY is the `meta` part's text.
     let signed_body = match &parts {
-        Some(Some(parts)) => parts
-            .iter()
-            .find(|part| part.name == "meta")
-            .map_or(&[][..], |part| &part.data[..]),
+        Some(Some(parts)) => parts.iter().find(|part| part.name == "meta").map_or(&[][..], |part| &part.data[..]),
         _ => body,
     };
     let guomi = match authenticate(shared, method, path_and_query, headers, signed_body) {
@@ -110,11 +107,7 @@ pub(crate) fn process(
             ))),
         },
     };
-    Processed {
-        reply: reply.unwrap_or_else(|error| error),
-        authorization_ok: true,
-        decrypted: request.decrypted,
-    }
+    Processed { reply: reply.unwrap_or_else(|error| error), authorization_ok: true, decrypted: request.decrypted }
 }
 
 fn authenticate(
@@ -132,10 +125,7 @@ fn authenticate(
     let credentials = crate::auth::parse(value)?;
     crate::auth::check(&shared.keys, &credentials, method, path_and_query, signed_body)?;
     if !shared.lock().nonces.insert(credentials.nonce_str.clone()) {
-        return Err(format!(
-            "nonce_str `{}` was used before (replay)",
-            credentials.nonce_str
-        ));
+        return Err(format!("nonce_str `{}` was used before (replay)", credentials.nonce_str));
     }
     Ok(credentials.scheme == crate::guomi::SCHEME)
 }
@@ -215,9 +205,7 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
         ("GET", ["v3", "combine-transactions", "out-trade-no", no]) => {
             let no = param(no)?;
             let found = request.shared.lock().ledger.combine_json(&no);
-            found
-                .map(ok)
-                .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))
+            found.map(ok).ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "合单订单不存在"))
         }
         ("POST", ["v3", "combine-transactions", "out-trade-no", no, "close"]) => close_combine(request, &param(no)?),
         ("GET", ["v3", "pay", "transactions", "id", id]) => query_transaction(request, false, Some(param(id)?), None),
@@ -271,12 +259,7 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
         ("GET", ["v3", "profitsharing", "orders", no]) => {
             let no = param(no)?;
             let transaction_id = request.require_query("transaction_id")?;
-            Ok(ok(samples::profitsharing_order(
-                &transaction_id,
-                &no,
-                &[json!({})],
-                true,
-            )))
+            Ok(ok(samples::profitsharing_order(&transaction_id, &no, &[json!({})], true)))
         }
         _ => from_pages(request, method, headers),
     }
@@ -292,10 +275,7 @@ impl Incoming<'_> {
     }
 
     fn query(&self, name: &str) -> Option<String> {
-        self.query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
+        self.query.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone())
     }
 
     fn require_query(&self, name: &str) -> Result<String, Reply> {
@@ -311,9 +291,7 @@ impl Incoming<'_> {
         let mut found = Vec::new();
         collect(json, &tokens, String::new(), &mut found);
         for (path, value) in found {
-            let ciphertext = value
-                .as_str()
-                .ok_or_else(|| Reply::field_error(&path, "body", "加密字段应为字符串"))?;
+            let ciphertext = value.as_str().ok_or_else(|| Reply::field_error(&path, "body", "加密字段应为字符串"))?;
             let key = self
                 .encryption_key
                 .ok_or_else(|| Reply::param_error(format!("{path} 是加密字段，请求须带 Wechatpay-Serial 头")))?;
@@ -364,24 +342,16 @@ fn require<'v>(json: &'v Value, path: &str) -> Result<&'v Value, Reply> {
 }
 
 fn require_str<'v>(json: &'v Value, path: &str) -> Result<&'v str, Reply> {
-    require(json, path)?
-        .as_str()
-        .ok_or_else(|| Reply::field_error(path, "body", "应为字符串"))
+    require(json, path)?.as_str().ok_or_else(|| Reply::field_error(path, "body", "应为字符串"))
 }
 
 fn require_int(json: &Value, path: &str) -> Result<i64, Reply> {
-    require(json, path)?
-        .as_i64()
-        .ok_or_else(|| Reply::field_error(path, "body", "应为整数"))
+    require(json, path)?.as_i64().ok_or_else(|| Reply::field_error(path, "body", "应为整数"))
 }
 
 fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answer {
     let body = request.json()?;
-    let ids: &[&str] = if partner {
-        &["sp_appid", "sp_mchid", "sub_mchid"]
-    } else {
-        &["appid", "mchid"]
-    };
+    let ids: &[&str] = if partner { &["sp_appid", "sp_mchid", "sub_mchid"] } else { &["appid", "mchid"] };
     for field in ids.iter().chain(&["description", "out_trade_no", "notify_url"]) {
         require_str(&body, field)?;
     }
@@ -424,10 +394,7 @@ fn trade_type(kind: &str) -> &'static str {
 fn prepay_answer(kind: &str) -> Value {
     let prepay_id = format!(
         "wx{}{}",
-        crypto::rfc3339_cst(crypto::unix_now())
-            .get(..19)
-            .unwrap_or_default()
-            .replace(['-', 'T', ':'], ""),
+        crypto::rfc3339_cst(crypto::unix_now()).get(..19).unwrap_or_default().replace(['-', 'T', ':'], ""),
         crypto::hex_lower(&crypto::random_bytes(10))
     );
     match kind {
@@ -526,13 +493,7 @@ fn close_combine(request: &Incoming<'_>, combine_out_trade_no: &str) -> Answer {
             match order.state {
                 TradeState::NotPay => order.state = TradeState::Closed,
                 TradeState::Closed => {}
-                _ => {
-                    return Err(Reply::error(
-                        StatusCode::BAD_REQUEST,
-                        "ORDER_PAID",
-                        "子单已支付，不能关闭",
-                    ))
-                }
+                _ => return Err(Reply::error(StatusCode::BAD_REQUEST, "ORDER_PAID", "子单已支付，不能关闭")),
             }
         }
     }
@@ -552,10 +513,8 @@ fn code_payment(request: &Incoming<'_>) -> Answer {
     order.success_time = Some(crypto::unix_now());
     order.openid = Some(samples::OPENID.to_owned());
     let mut state = request.shared.lock();
-    let order = state
-        .ledger
-        .create(order)
-        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    let order =
+        state.ledger.create(order).map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
     Ok(ok(order.to_json()))
 }
 
@@ -574,11 +533,7 @@ fn close_transaction(request: &Incoming<'_>, partner: bool, out_trade_no: &str) 
             Ok(Reply::NoContent)
         }
         Some(order) if order.state == TradeState::Closed => Ok(Reply::NoContent),
-        Some(_) => Err(Reply::error(
-            StatusCode::BAD_REQUEST,
-            "ORDER_PAID",
-            "订单已支付，不能关闭",
-        )),
+        Some(_) => Err(Reply::error(StatusCode::BAD_REQUEST, "ORDER_PAID", "订单已支付，不能关闭")),
         None if request.shared.unrecorded == Unrecorded::Samples => Ok(Reply::NoContent),
         None => Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在")),
     }
@@ -597,11 +552,7 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
         (Some(id), None) => (id.to_owned(), "1217752501201407033233368018".to_owned()),
         (None, Some(no)) => (samples::wechat_id("4200", no), no.to_owned()),
         (None, None) => {
-            return Err(Reply::field_error(
-                "transaction_id",
-                "body",
-                "transaction_id 与 out_trade_no 须填其一",
-            ))
+            return Err(Reply::field_error("transaction_id", "body", "transaction_id 与 out_trade_no 须填其一"))
         }
     };
     if refund > total || refund <= 0 {
@@ -621,14 +572,7 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
             return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
         }
         drop(state);
-        return Ok(ok(samples::refund(
-            out_refund_no,
-            &out_trade_no,
-            &transaction_id,
-            refund,
-            total,
-            false,
-        )));
+        return Ok(ok(samples::refund(out_refund_no, &out_trade_no, &transaction_id, refund, total, false)));
     };
     if !matches!(order.state, TradeState::Success | TradeState::Refund) {
         return Err(Reply::error(
@@ -638,20 +582,13 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
         ));
     }
     if total != order.total {
-        return Err(Reply::error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "订单金额与原订单金额不一致",
-        ));
+        return Err(Reply::error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "订单金额与原订单金额不一致"));
     }
     if refund > order.total - order.refunded {
         return Err(Reply::error(
             StatusCode::FORBIDDEN,
             "NOT_ENOUGH",
-            format!(
-                "可退金额不足：订单可退 {} 分，申请退款 {refund} 分",
-                order.total - order.refunded
-            ),
+            format!("可退金额不足：订单可退 {} 分，申请退款 {refund} 分", order.total - order.refunded),
         ));
     }
     if let Some(order) = state.ledger.order_mut(&order.out_trade_no) {
@@ -668,11 +605,7 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
         transaction_id: order.transaction_id.clone(),
         refund,
         total,
-        currency: body
-            .pointer("/amount/currency")
-            .and_then(Value::as_str)
-            .unwrap_or("CNY")
-            .to_owned(),
+        currency: body.pointer("/amount/currency").and_then(Value::as_str).unwrap_or("CNY").to_owned(),
         notify_url: body.get("notify_url").and_then(Value::as_str).map(str::to_owned),
         status: ledger::RefundStatus::Processing,
         created: now,
@@ -708,11 +641,9 @@ fn bill_of_the_day(request: &Incoming<'_>, kind: &str) -> Result<Body, Reply> {
     let (size, recorded) = {
         let state = request.shared.lock();
         let recorded = match kind {
-            "tradebill" => crate::bills::trade(
-                &state.ledger,
-                &bill_date,
-                request.query("bill_type").as_deref().unwrap_or("ALL"),
-            ),
+            "tradebill" => {
+                crate::bills::trade(&state.ledger, &bill_date, request.query("bill_type").as_deref().unwrap_or("ALL"))
+            }
             _ => crate::bills::fund_flow(&state.ledger, &bill_date),
         };
         (state.bill_size, recorded)
@@ -721,11 +652,7 @@ fn bill_of_the_day(request: &Incoming<'_>, kind: &str) -> Result<Body, Reply> {
         (Some(size), _) => samples::large_trade_bill(request.shared.keys.mchid(), &bill_date, size),
         (None, Some(bill)) => Body::Bytes(bill),
         (None, None) if request.shared.unrecorded == Unrecorded::NotFound => {
-            return Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                "NO_STATEMENT_EXIST",
-                "账单文件不存在",
-            ));
+            return Err(Reply::error(StatusCode::BAD_REQUEST, "NO_STATEMENT_EXIST", "账单文件不存在"));
         }
         (None, None) if kind == "tradebill" => {
             Body::Bytes(samples::trade_bill(request.shared.keys.mchid(), &bill_date))
@@ -779,12 +706,7 @@ fn encrypted_bill(request: &Incoming<'_>) -> Answer {
     };
     let mut nonce_bytes = [0u8; 12];
     nonce_bytes.copy_from_slice(nonce.as_bytes());
-    let sealed = Body::Sealed {
-        plain: Box::new(body),
-        cipher,
-        key,
-        nonce: nonce_bytes,
-    };
+    let sealed = Body::Sealed { plain: Box::new(body), cipher, key, nonce: nonce_bytes };
     let token = crypto::random_alphanumeric(40);
     request.shared.keep_bill(token.clone(), sealed);
     Ok(ok(json!({
@@ -831,9 +753,7 @@ fn certificates(request: &Incoming<'_>) -> Answer {
         (state.certificates_available, state.certificates.clone())
     };
     if !available {
-        return Err(Reply::not_found(
-            "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥",
-        ));
+        return Err(Reply::not_found("无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥"));
     }
     // `?algorithm_type=SM2` lists the SM2 certificates, sealed with SM4-GCM; otherwise the RSA ones.
     let sm2 = request.query("algorithm_type").as_deref() == Some("SM2");
@@ -894,9 +814,7 @@ fn fapiao_upload(request: &Incoming<'_>) -> Answer {
     if !crate::guomi::sm3_hex(&file.data).eq_ignore_ascii_case(digest) {
         return Err(Reply::field_error("meta.digest", "body", "与文件内容的 SM3 摘要不符"));
     }
-    Ok(ok(
-        json!({ "fapiao_media_id": format!("FP{}", crypto::random_alphanumeric(30)) }),
-    ))
+    Ok(ok(json!({ "fapiao_media_id": format!("FP{}", crypto::random_alphanumeric(30)) })))
 }
 
 /// An upload's `meta` (JSON) and its `file` part, which must have a name and bytes.
@@ -907,10 +825,7 @@ fn upload<'r>(request: &'r Incoming<'_>) -> Result<(Value, &'r Part), Reply> {
         None => return Err(Reply::param_error("请求须为 multipart/form-data")),
     };
     let part = |name: &str| {
-        parts
-            .iter()
-            .find(|part| part.name == name)
-            .ok_or_else(|| Reply::field_error(name, "body", "缺少该部分"))
+        parts.iter().find(|part| part.name == name).ok_or_else(|| Reply::field_error(name, "body", "缺少该部分"))
     };
     let meta: Value = serde_json::from_slice(&part("meta")?.data)
         .map_err(|error| Reply::param_error(format!("meta 不是有效的JSON：{error}")))?;
@@ -947,10 +862,7 @@ fn create_payscore(request: &Incoming<'_>) -> Answer {
     );
     if let Some(object) = order.as_object_mut() {
         object.remove("state_description");
-        object.insert(
-            "package".into(),
-            json!(format!("DJIOSQPYWDxsa{}", crypto::random_alphanumeric(24))),
-        );
+        object.insert("package".into(), json!(format!("DJIOSQPYWDxsa{}", crypto::random_alphanumeric(24))));
     }
     Ok(ok(order))
 }
@@ -961,13 +873,7 @@ fn query_payscore(request: &Incoming<'_>) -> Answer {
     let out_order_no = match (request.query("out_order_no"), request.query("query_id")) {
         (Some(no), _) if !no.is_empty() => no,
         (_, Some(query_id)) if !query_id.is_empty() => format!("order-of-{query_id}"),
-        _ => {
-            return Err(Reply::field_error(
-                "out_order_no",
-                "query",
-                "out_order_no 与 query_id 须填其一",
-            ))
-        }
+        _ => return Err(Reply::field_error("out_order_no", "query", "out_order_no 与 query_id 须填其一")),
     };
     let mut order = samples::payscore_order(request.shared.keys.mchid(), &out_order_no, &service_id, &appid, "DOING");
     order["collection"] = samples::payscore_collection(&out_order_no);
@@ -994,17 +900,7 @@ fn update_payscore(request: &Incoming<'_>, out_order_no: &str, action: &str) -> 
             require_int(&body, "total_amount")?;
             let mut order =
                 samples::payscore_order(request.shared.keys.mchid(), out_order_no, service_id, appid, "DOING");
-            echo(
-                &body,
-                &mut order,
-                &[
-                    "post_payments",
-                    "post_discounts",
-                    "total_amount",
-                    "time_range",
-                    "location",
-                ],
-            );
+            echo(&body, &mut order, &["post_payments", "post_discounts", "total_amount", "time_range", "location"]);
             Ok(ok(order))
         }
         _ => {
@@ -1023,9 +919,8 @@ fn create_profitsharing(request: &mut Incoming<'_>) -> Answer {
     require_str(&body, "appid")?;
     let transaction_id = require_str(&body, "transaction_id")?;
     let out_order_no = require_str(&body, "out_order_no")?;
-    let receivers = require(&body, "receivers")?
-        .as_array()
-        .ok_or_else(|| Reply::field_error("receivers", "body", "应为数组"))?;
+    let receivers =
+        require(&body, "receivers")?.as_array().ok_or_else(|| Reply::field_error("receivers", "body", "应为数组"))?;
     require(&body, "unfreeze_unsplit")?;
     let mut order = samples::profitsharing_order(transaction_id, out_order_no, receivers, false);
     if let Some(sub_mchid) = body.get("sub_mchid") {
@@ -1037,10 +932,8 @@ fn create_profitsharing(request: &mut Incoming<'_>) -> Answer {
 /// Copies the request's values of `fields` into the reply.
 fn echo(request: &Value, reply: &mut Value, fields: &[&str]) {
     if let (Some(from), Some(to)) = (request.as_object(), reply.as_object_mut()) {
-        let copied: Map<String, Value> = fields
-            .iter()
-            .filter_map(|field| Some(((*field).to_owned(), from.get(*field)?.clone())))
-            .collect();
+        let copied: Map<String, Value> =
+            fields.iter().filter_map(|field| Some(((*field).to_owned(), from.get(*field)?.clone()))).collect();
         to.extend(copied);
     }
 }

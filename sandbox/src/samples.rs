@@ -11,9 +11,9 @@ const NOTIFY_URL: &str = "https://www.weixin.qq.com/wxpay/pay.php";
 /// A stable 28-digit WeChat Pay id for a merchant number (`4200…` like real transaction ids).
 pub(crate) fn wechat_id(prefix: &str, seed: &str) -> String {
     // FNV-1a, so the same merchant number always maps to the same id.
-    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = seed
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     let digits = format!("{hash:020}");
     let mut id = format!("{prefix}{digits}");
     id.truncate(28);
@@ -237,12 +237,7 @@ pub(crate) fn large_trade_bill(mchid: &str, bill_date: &str, size: u64) -> crate
     let head = lines.remove(0).to_owned();
     let block = lines.concat();
     let count = size.saturating_sub((head.len() + tail.len()) as u64) / block.len().max(1) as u64;
-    crate::respond::Body::Repeated {
-        head: head.into(),
-        block: block.into(),
-        count: count.max(1),
-        tail: tail.into(),
-    }
+    crate::respond::Body::Repeated { head: head.into(), block: block.into(), count: count.max(1), tail: tail.into() }
 }
 
 /// A fund flow bill in the documented CSV layout.

@@ -88,20 +88,8 @@ impl TlsKeys {
         });
         let (ca_key, server_key) = (ca_key?, server_key?);
         let ca_pem = issue(&ca_key, &RsaPublicKey::from(&ca_key), Role::Ca, &ca_name()?, None)?;
-        let server_pem = issue(
-            &ca_key,
-            &RsaPublicKey::from(&server_key),
-            Role::Server,
-            &server_name()?,
-            None,
-        )?;
-        let client_pem = issue(
-            &ca_key,
-            merchant,
-            Role::Client,
-            &client_name(mchid)?,
-            crypto_serial(merchant_serial),
-        )?;
+        let server_pem = issue(&ca_key, &RsaPublicKey::from(&server_key), Role::Server, &server_name()?, None)?;
+        let client_pem = issue(&ca_key, merchant, Role::Client, &client_name(mchid)?, crypto_serial(merchant_serial))?;
         Ok(TlsKeys {
             ca_key_pem: private_pem(&ca_key)?,
             ca_key,
@@ -114,15 +102,9 @@ impl TlsKeys {
 
     /// Whether `dir` holds the TLS files (a folder written before the sandbox spoke TLS does not).
     pub(crate) fn present(dir: &Path) -> bool {
-        [
-            CLIENT_CERTIFICATE_FILE,
-            CA_FILE,
-            CA_KEY_FILE,
-            SERVER_CERT_FILE,
-            SERVER_KEY_FILE,
-        ]
-        .iter()
-        .all(|name| dir.join(name).exists())
+        [CLIENT_CERTIFICATE_FILE, CA_FILE, CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE]
+            .iter()
+            .all(|name| dir.join(name).exists())
     }
 
     /// The TLS files of `dir`; `None` when they are not all there.
@@ -242,14 +224,11 @@ fn client_name(mchid: &str) -> Result<Name, KeysError> {
     if mchid.is_empty() || !mchid.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
         return Err(KeysError(format!("merchant id {mchid:?} cannot be a certificate's CN")));
     }
-    parse_name(&format!(
-        "CN={mchid},OU=Sandbox merchant (TEST ONLY),O=Tenpay.com,L=Shenzhen,ST=Guangdong,C=CN"
-    ))
+    parse_name(&format!("CN={mchid},OU=Sandbox merchant (TEST ONLY),O=Tenpay.com,L=Shenzhen,ST=Guangdong,C=CN"))
 }
 
 fn parse_name(text: &str) -> Result<Name, KeysError> {
-    text.parse()
-        .map_err(|error| KeysError(format!("cannot make the name {text}: {error}")))
+    text.parse().map_err(|error| KeysError(format!("cannot make the name {text}: {error}")))
 }
 
 /// The merchant serial as a certificate serial, when it is one (hex, at most 20 bytes, no sign bit).
@@ -258,10 +237,8 @@ fn crypto_serial(merchant_serial: &str) -> Option<Vec<u8>> {
     if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 40 {
         return None;
     }
-    let bytes: Option<Vec<u8>> = hex
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect();
+    let bytes: Option<Vec<u8>> =
+        hex.chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()).collect();
     bytes.filter(|bytes| bytes[0] != 0 && bytes[0] < 0x80)
 }
 
@@ -290,11 +267,9 @@ fn issue(
     let serial = SerialNumber::new(&serial).map_err(|error| fail(&error))?;
     let profile = match role {
         Role::Ca => Profile::Root,
-        Role::Server | Role::Client => Profile::Leaf {
-            issuer: ca_name()?,
-            enable_key_agreement: false,
-            enable_key_encipherment: true,
-        },
+        Role::Server | Role::Client => {
+            Profile::Leaf { issuer: ca_name()?, enable_key_agreement: false, enable_key_encipherment: true }
+        }
     };
     let signer = SigningKey::<Sha256>::new(ca_key.clone());
     let mut builder = CertificateBuilder::new(profile, serial, validity, subject.clone(), spki, &signer)
@@ -310,19 +285,12 @@ fn issue(
                 GeneralName::IpAddress(ip(&std::net::Ipv6Addr::LOCALHOST.octets())?),
             ]);
             builder.add_extension(&names).map_err(|error| fail(&error))?;
-            builder
-                .add_extension(&ExtendedKeyUsage(vec![SERVER_AUTH]))
-                .map_err(|error| fail(&error))?;
+            builder.add_extension(&ExtendedKeyUsage(vec![SERVER_AUTH])).map_err(|error| fail(&error))?;
         }
-        Role::Client => builder
-            .add_extension(&ExtendedKeyUsage(vec![CLIENT_AUTH]))
-            .map_err(|error| fail(&error))?,
+        Role::Client => builder.add_extension(&ExtendedKeyUsage(vec![CLIENT_AUTH])).map_err(|error| fail(&error))?,
     }
-    let cert = builder
-        .build::<rsa::pkcs1v15::Signature>()
-        .map_err(|error| fail(&error))?;
-    cert.to_pem(x509_cert::der::pem::LineEnding::LF)
-        .map_err(|error| fail(&error))
+    let cert = builder.build::<rsa::pkcs1v15::Signature>().map_err(|error| fail(&error))?;
+    cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|error| fail(&error))
 }
 
 fn private_pem(key: &RsaPrivateKey) -> Result<String, KeysError> {
@@ -355,9 +323,9 @@ pub(crate) fn refusal(transport: &Transport, mchid: &str) -> Option<String> {
         Transport::Tls { client: None } => {
             Some("CA_ERROR: the request carries no merchant API certificate (apiclient_cert.pem)".into())
         }
-        Transport::Tls { client: Some(cn) } if cn != mchid => Some(format!(
-            "CA_ERROR: the merchant API certificate is merchant {cn}'s, not the request's {mchid}"
-        )),
+        Transport::Tls { client: Some(cn) } if cn != mchid => {
+            Some(format!("CA_ERROR: the merchant API certificate is merchant {cn}'s, not the request's {mchid}"))
+        }
         Transport::Tls { .. } => None,
     }
 }
@@ -374,10 +342,7 @@ fn common_name(der: &[u8]) -> Option<String> {
         .find(|attribute| attribute.oid == COMMON_NAME)?;
     let value = &attribute.value;
     value.decode_as::<String>().ok().or_else(|| {
-        value
-            .decode_as::<x509_cert::der::asn1::PrintableStringRef<'_>>()
-            .ok()
-            .map(|text| text.as_str().to_owned())
+        value.decode_as::<x509_cert::der::asn1::PrintableStringRef<'_>>().ok().map(|text| text.as_str().to_owned())
     })
 }
 
@@ -393,11 +358,7 @@ pub(crate) struct TlsListener {
 
 impl TlsListener {
     pub(crate) fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> TlsListener {
-        TlsListener {
-            tcp,
-            acceptor,
-            handshakes: JoinSet::new(),
-        }
+        TlsListener { tcp, acceptor, handshakes: JoinSet::new() }
     }
 }
 

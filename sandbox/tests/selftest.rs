@@ -33,10 +33,7 @@ mod fixtures;
 // A minimal merchant: signs requests, verifies answers.
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock before 1970")
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock before 1970").as_secs() as i64
 }
 
 fn fresh_nonce() -> String {
@@ -136,8 +133,7 @@ impl Merchant {
 
     async fn call(&self, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
         let authorization = self.authorization(method, path_and_query, body);
-        self.call_with(method, path_and_query, body, Some(&authorization), &[])
-            .await
+        self.call_with(method, path_and_query, body, Some(&authorization), &[]).await
     }
 
     async fn call_json(&self, method: &str, path_and_query: &str, body: &Value) -> Answer {
@@ -199,12 +195,7 @@ enum Reject {
 
 /// Response/notification verification as `PROTOCOL.md` describes it, with `now` as the clock.
 fn verify(headers: &HeaderMap, body: &[u8], now: i64) -> Result<String, Reject> {
-    let get = |name: &'static str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .ok_or(Reject::Missing(name))
-    };
+    let get = |name: &'static str| headers.get(name).and_then(|value| value.to_str().ok()).ok_or(Reject::Missing(name));
     let timestamp = get("Wechatpay-Timestamp")?;
     let nonce = get("Wechatpay-Nonce")?;
     let serial = get("Wechatpay-Serial")?;
@@ -223,38 +214,24 @@ fn verify(headers: &HeaderMap, body: &[u8], now: i64) -> Result<String, Reject> 
     message.push(b'\n');
     let signature = BASE64.decode(signature).map_err(|_| Reject::BadSignature)?;
     let signature = Signature::try_from(signature.as_slice()).map_err(|_| Reject::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key)
-        .verify(&message, &signature)
-        .map_err(|_| Reject::BadSignature)?;
+    VerifyingKey::<Sha256>::new(key).verify(&message, &signature).map_err(|_| Reject::BadSignature)?;
     Ok(serial.to_owned())
 }
 
 fn timestamp_of(headers: &HeaderMap) -> i64 {
-    headers["Wechatpay-Timestamp"]
-        .to_str()
-        .expect("text")
-        .parse()
-        .expect("number")
+    headers["Wechatpay-Timestamp"].to_str().expect("text").parse().expect("number")
 }
 
 fn aes_gcm_open(nonce: &str, aad: &str, ciphertext: &str) -> Result<Vec<u8>, String> {
     let sealed = BASE64.decode(ciphertext).map_err(|error| error.to_string())?;
     Aes256Gcm::new_from_slice(keys::APIV3_KEY.as_bytes())
         .expect("32-byte key")
-        .decrypt(
-            Nonce::from_slice(nonce.as_bytes()),
-            Payload {
-                msg: &sealed,
-                aad: aad.as_bytes(),
-            },
-        )
+        .decrypt(Nonce::from_slice(nonce.as_bytes()), Payload { msg: &sealed, aad: aad.as_bytes() })
         .map_err(|_| "AES-GCM authentication failed".to_owned())
 }
 
 fn oaep_encrypt(key: &RsaPublicKey, plaintext: &str) -> String {
-    let sealed = key
-        .encrypt(&mut rand::thread_rng(), Oaep::new::<Sha1>(), plaintext.as_bytes())
-        .expect("OAEP");
+    let sealed = key.encrypt(&mut rand::thread_rng(), Oaep::new::<Sha1>(), plaintext.as_bytes()).expect("OAEP");
     BASE64.encode(sealed)
 }
 
@@ -330,9 +307,7 @@ async fn accepts_the_authorization_pairs_in_any_order() {
 fn assert_sign_error(answer: &Answer) {
     assert_eq!(answer.status, 401, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.code(), "SIGN_ERROR");
-    assert!(answer.json()["message"]
-        .as_str()
-        .is_some_and(|message| !message.is_empty()));
+    assert!(answer.json()["message"].as_str().is_some_and(|message| !message.is_empty()));
     answer.verified();
 }
 
@@ -355,10 +330,9 @@ async fn rejects_a_signature_over_other_bytes() {
 async fn rejects_a_wrong_serial_or_merchant() {
     let (_server, merchant) = start().await;
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
-    for (mchid, serial) in [
-        (keys::MERCHANT_ID, "0000000000000000000000000000000000000000"),
-        ("1230000109", keys::MERCHANT_SERIAL),
-    ] {
+    for (mchid, serial) in
+        [(keys::MERCHANT_ID, "0000000000000000000000000000000000000000"), ("1230000109", keys::MERCHANT_SERIAL)]
+    {
         let (timestamp, nonce) = (now(), fresh_nonce());
         let signature = merchant.sign("GET", &path, timestamp, &nonce, b"");
         let authorization = merchant.authorization_with([
@@ -427,12 +401,9 @@ async fn rejects_a_missing_or_malformed_authorization() {
 
 #[tokio::test]
 async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let merchant = Merchant::new(&server);
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let first = merchant.call("GET", &path, b"").await;
@@ -448,10 +419,8 @@ async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
     assert_eq!(third.code(), "RESOURCE_NOT_EXISTS");
     assert_eq!(third.verified(), keys::PLATFORM_SERIAL);
 
-    let ids: std::collections::HashSet<_> = [&first, &second, &third]
-        .iter()
-        .map(|answer| answer.header("Request-ID").unwrap().to_owned())
-        .collect();
+    let ids: std::collections::HashSet<_> =
+        [&first, &second, &third].iter().map(|answer| answer.header("Request-ID").unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 3, "Request-ID must be unique");
 }
 
@@ -459,11 +428,7 @@ async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
 async fn an_empty_204_is_signed_over_the_empty_body() {
     let (_server, merchant) = start().await;
     let answer = merchant
-        .call_json(
-            "POST",
-            "/v3/pay/transactions/out-trade-no/T%2F1/close",
-            &json!({ "mchid": keys::MERCHANT_ID }),
-        )
+        .call_json("POST", "/v3/pay/transactions/out-trade-no/T%2F1/close", &json!({ "mchid": keys::MERCHANT_ID }))
         .await;
     assert_eq!(answer.status, 204);
     assert!(answer.body.is_empty());
@@ -500,11 +465,7 @@ async fn certificates_decrypt_to_the_configured_pems() {
         let pem = aes_gcm_open(nonce, "certificate", sealed["ciphertext"].as_str().unwrap()).unwrap();
         assert_eq!(String::from_utf8(pem).unwrap(), keys::pem(file));
         for field in ["effective_time", "expire_time"] {
-            assert!(
-                item[field].as_str().unwrap().ends_with("+08:00"),
-                "{field}: {}",
-                item[field]
-            );
+            assert!(item[field].as_str().unwrap().ends_with("+08:00"), "{field}: {}", item[field]);
         }
     }
     assert_eq!(data[2]["effective_time"], "2020-01-01T08:00:00+08:00");
@@ -541,9 +502,7 @@ async fn certificates_can_be_unavailable_from_the_start() {
 // Misbehaviours
 
 async fn get_transaction(merchant: &Merchant) -> Answer {
-    merchant
-        .call("GET", &format!("/v3/pay/transactions/id/1?{MCHID_QUERY}"), b"")
-        .await
+    merchant.call("GET", &format!("/v3/pay/transactions/id/1?{MCHID_QUERY}"), b"").await
 }
 
 #[tokio::test]
@@ -559,10 +518,7 @@ async fn signature_misbehaviours_spoil_exactly_the_signature_headers() {
     let answer = get_transaction(&merchant).await;
     let age = now() - timestamp_of(&answer.headers);
     assert!((595..=605).contains(&age), "age {age}");
-    assert!(matches!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::Clock(_))
-    ));
+    assert!(matches!(verify(&answer.headers, &answer.body, now()), Err(Reject::Clock(_))));
     // ... yet validly signed: a clock ten minutes behind accepts it.
     assert!(verify(&answer.headers, &answer.body, timestamp_of(&answer.headers)).is_ok());
 
@@ -575,20 +531,14 @@ async fn signature_misbehaviours_spoil_exactly_the_signature_headers() {
 
     server.misbehave(Misbehaviour::SignTest);
     let answer = get_transaction(&merchant).await;
-    assert!(answer
-        .header("Wechatpay-Signature")
-        .unwrap()
-        .starts_with("WECHATPAY/SIGNTEST/"));
+    assert!(answer.header("Wechatpay-Signature").unwrap().starts_with("WECHATPAY/SIGNTEST/"));
     assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::SignTest));
 
     server.misbehave(Misbehaviour::MissingHeaders);
     let answer = get_transaction(&merchant).await;
     assert_eq!(answer.status, 200);
     assert!(answer.header("Wechatpay-Signature").is_none());
-    assert_eq!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::Missing("Wechatpay-Signature"))
-    );
+    assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::Missing("Wechatpay-Signature")));
 
     // The queue is empty again.
     get_transaction(&merchant).await.verified();
@@ -615,20 +565,11 @@ async fn slow_delays_the_answer() {
     answer.verified();
 
     server.misbehave(Misbehaviour::Slow(Duration::from_secs(5)));
-    let impatient = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
-    let impatient = Merchant {
-        http: impatient,
-        ..Merchant::new(&server)
-    };
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
+    let impatient = Merchant { http: impatient, ..Merchant::new(&server) };
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let authorization = impatient.authorization("GET", &path, b"");
-    let result = impatient
-        .try_call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let result = impatient.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert!(result.err().is_some_and(|error| error.is_timeout()));
 }
 
@@ -638,9 +579,7 @@ async fn drop_connection_closes_the_socket_without_an_answer() {
     server.misbehave(Misbehaviour::DropConnection);
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let authorization = merchant.authorization("GET", &path, b"");
-    let result = merchant
-        .try_call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let result = merchant.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert!(result.is_err(), "expected a transport error");
     // The request was read (and recorded), and the server goes on serving.
     assert_eq!(server.requests().len(), 1);
@@ -679,17 +618,9 @@ async fn invalid_json_is_a_param_error_and_unknown_routes_are_not_found() {
     answer.verified();
     let answer = merchant.call("POST", "/v3/pay/transactions/native", b"").await;
     assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
-    for (method, path) in [
-        ("GET", "/v3/nothing"),
-        ("DELETE", "/v3/pay/transactions/jsapi"),
-        ("GET", "/"),
-    ] {
+    for (method, path) in [("GET", "/v3/nothing"), ("DELETE", "/v3/pay/transactions/jsapi"), ("GET", "/")] {
         let answer = merchant.call(method, path, b"").await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (404, "RESOURCE_NOT_EXISTS".to_owned()),
-            "{method} {path}"
-        );
+        assert_eq!((answer.status, answer.code()), (404, "RESOURCE_NOT_EXISTS".to_owned()), "{method} {path}");
         answer.verified();
     }
 }
@@ -723,10 +654,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
         body
     };
     let jsapi = order("T1", json!({ "payer": { "openid": "o1" } }));
-    let h5 = order(
-        "T1H5",
-        json!({ "scene_info": { "payer_client_ip": "127.0.0.1", "h5_info": { "type": "Wap" } } }),
-    );
+    let h5 = order("T1H5", json!({ "scene_info": { "payer_client_ip": "127.0.0.1", "h5_info": { "type": "Wap" } } }));
     let app = order("T1APP", json!({}));
     let native = order("T1NATIVE", json!({}));
     let partner = json!({
@@ -743,41 +671,11 @@ async fn canned_routes_answer_with_the_documented_fields() {
     // (method, path and query, JSON body, expected status, fields the answer must have)
     type Case = (&'static str, String, Option<Value>, u16, &'static [&'static str]);
     let cases: Vec<Case> = vec![
-        (
-            "POST",
-            "/v3/pay/transactions/jsapi".into(),
-            Some(jsapi.clone()),
-            200,
-            &["prepay_id"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/app".into(),
-            Some(app.clone()),
-            200,
-            &["prepay_id"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/h5".into(),
-            Some(h5.clone()),
-            200,
-            &["h5_url"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/native".into(),
-            Some(native.clone()),
-            200,
-            &["code_url"],
-        ),
-        (
-            "POST",
-            "/v3/pay/partner/transactions/jsapi".into(),
-            Some(partner.clone()),
-            200,
-            &["prepay_id"],
-        ),
+        ("POST", "/v3/pay/transactions/jsapi".into(), Some(jsapi.clone()), 200, &["prepay_id"]),
+        ("POST", "/v3/pay/transactions/app".into(), Some(app.clone()), 200, &["prepay_id"]),
+        ("POST", "/v3/pay/transactions/h5".into(), Some(h5.clone()), 200, &["h5_url"]),
+        ("POST", "/v3/pay/transactions/native".into(), Some(native.clone()), 200, &["code_url"]),
+        ("POST", "/v3/pay/partner/transactions/jsapi".into(), Some(partner.clone()), 200, &["prepay_id"]),
         (
             "POST",
             "/v3/pay/partner/transactions/app".into(),
@@ -794,16 +692,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
             format!("/v3/pay/transactions/id/42?{MCHID_QUERY}"),
             None,
             200,
-            &[
-                "appid",
-                "mchid",
-                "description",
-                "out_trade_no",
-                "amount",
-                "notify_url",
-                "transaction_id",
-                "trade_state",
-            ],
+            &["appid", "mchid", "description", "out_trade_no", "amount", "notify_url", "transaction_id", "trade_state"],
         ),
         (
             "POST",
@@ -829,43 +718,20 @@ async fn canned_routes_answer_with_the_documented_fields() {
             200,
             &["refund_id", "out_refund_no", "status", "amount", "success_time"],
         ),
-        (
-            "POST",
-            "/v3/catering/orders/sync-status".into(),
-            Some(json!({ "sub_mchid": "1" })),
-            204,
-            &[],
-        ),
+        ("POST", "/v3/catering/orders/sync-status".into(), Some(json!({ "sub_mchid": "1" })), 204, &[]),
         (
             "POST",
             "/v3/payscore/serviceorder".into(),
             Some(payscore),
             200,
-            &[
-                "appid",
-                "mchid",
-                "out_order_no",
-                "service_id",
-                "service_introduction",
-                "state",
-                "order_id",
-                "package",
-            ],
+            &["appid", "mchid", "out_order_no", "service_id", "service_introduction", "state", "order_id", "package"],
         ),
         (
             "GET",
             "/v3/payscore/serviceorder?service_id=S1&out_order_no=P1&appid=wx1".into(),
             None,
             200,
-            &[
-                "out_order_no",
-                "service_id",
-                "appid",
-                "mchid",
-                "service_introduction",
-                "state",
-                "notify_url",
-            ],
+            &["out_order_no", "service_id", "appid", "mchid", "service_introduction", "state", "notify_url"],
         ),
         (
             "POST",
@@ -897,16 +763,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
                 json!({ "appid": "wx1", "service_id": "S1", "type": "Order_Paid", "detail": { "paid_time": "20091225091210" } }),
             ),
             200,
-            &[
-                "out_order_no",
-                "service_id",
-                "appid",
-                "mchid",
-                "service_introduction",
-                "state",
-                "openid",
-                "order_id",
-            ],
+            &["out_order_no", "service_id", "appid", "mchid", "service_introduction", "state", "openid", "order_id"],
         ),
         (
             "GET",
@@ -937,20 +794,14 @@ async fn canned_routes_answer_with_the_documented_fields() {
                 path.split('?').next().unwrap(),
             );
             let op = op.filter(|_| path.starts_with("/v3/payscore") || path.starts_with("/v3/catering"));
-            let mut sample = op
-                .map(|op| wechatpay_sdk_sandbox::pages::request_json(op, "")["json"].clone())
-                .unwrap_or(Value::Null);
+            let mut sample =
+                op.map(|op| wechatpay_sdk_sandbox::pages::request_json(op, "")["json"].clone()).unwrap_or(Value::Null);
             over(&mut sample, body);
             sample
         });
         let bytes = body.map(|body| body.to_string().into_bytes()).unwrap_or_default();
         let answer = merchant.call(method, &path, &bytes).await;
-        assert_eq!(
-            answer.status,
-            status,
-            "{method} {path}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
+        assert_eq!(answer.status, status, "{method} {path}: {}", String::from_utf8_lossy(&answer.body));
         answer.verified();
         if status == 204 {
             assert!(answer.body.is_empty());
@@ -981,9 +832,7 @@ async fn post_profitsharing(merchant: &Merchant, body: &Value, serial: Option<&s
     let bytes = body.to_string().into_bytes();
     let authorization = merchant.authorization("POST", "/v3/profitsharing/orders", &bytes);
     let extra: Vec<(&str, &str)> = serial.map(|serial| ("Wechatpay-Serial", serial)).into_iter().collect();
-    merchant
-        .call_with("POST", "/v3/profitsharing/orders", &bytes, Some(&authorization), &extra)
-        .await
+    merchant.call_with("POST", "/v3/profitsharing/orders", &bytes, Some(&authorization), &extra).await
 }
 
 #[tokio::test]
@@ -992,19 +841,11 @@ async fn sensitive_fields_are_decrypted_with_the_key_named_by_wechatpay_serial()
     for serial in [keys::PUBLIC_KEY_ID, keys::PLATFORM_SERIAL, keys::PLATFORM2_SERIAL] {
         let ciphertext = oaep_encrypt(&wechatpay_key(serial).unwrap(), "张三");
         let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), Some(serial)).await;
-        assert_eq!(
-            answer.status,
-            200,
-            "{serial}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
+        assert_eq!(answer.status, 200, "{serial}: {}", String::from_utf8_lossy(&answer.body));
         answer.verified();
         assert_eq!(answer.json()["receivers"].as_array().unwrap().len(), 2);
         let recorded = server.requests().pop().unwrap();
-        assert_eq!(
-            recorded.decrypted,
-            vec![("receivers[1].name".to_owned(), "张三".to_owned())]
-        );
+        assert_eq!(recorded.decrypted, vec![("receivers[1].name".to_owned(), "张三".to_owned())]);
     }
 }
 
@@ -1031,11 +872,7 @@ async fn a_wechatpay_serial_the_server_does_not_hold_is_a_param_error() {
     let ciphertext = oaep_encrypt(&wechatpay_key(keys::PUBLIC_KEY_ID).unwrap(), "张三");
     for serial in [keys::UNKNOWN_SERIAL, keys::PLATFORM_EXPIRED_SERIAL] {
         let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), Some(serial)).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (400, "PARAM_ERROR".to_owned()),
-            "{serial}"
-        );
+        assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()), "{serial}");
         answer.verified();
     }
 }
@@ -1063,19 +900,8 @@ async fn media_upload_checks_the_meta_signature_and_the_file_digest() {
 
     // reqwest's own multipart encoder, signature over the meta text.
     let form = reqwest::multipart::Form::new()
-        .part(
-            "meta",
-            reqwest::multipart::Part::text(meta.clone())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(file.clone())
-                .file_name("a.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
+        .part("meta", reqwest::multipart::Part::text(meta.clone()).mime_str("application/json").unwrap())
+        .part("file", reqwest::multipart::Part::bytes(file.clone()).file_name("a.png").mime_str("image/png").unwrap());
     let response = merchant
         .http
         .post(format!("{}{}", merchant.base, &path[1..]))
@@ -1138,30 +964,19 @@ async fn bill(merchant: &Merchant, path: &str) -> (String, Vec<u8>, Answer) {
     let json = answer.json();
     assert_eq!(json["hash_type"], "SHA1");
     let url = json["download_url"].as_str().unwrap();
-    let download_path = url
-        .strip_prefix(merchant.base.as_str())
-        .expect("download_url on the server");
+    let download_path = url.strip_prefix(merchant.base.as_str()).expect("download_url on the server");
     let download = merchant.call("GET", &format!("/{download_path}"), b"").await;
-    (
-        json["hash_value"].as_str().unwrap().to_owned(),
-        download.body.clone(),
-        download,
-    )
+    (json["hash_value"].as_str().unwrap().to_owned(), download.body.clone(), download)
 }
 
 #[tokio::test]
 async fn bill_hash_matches_the_unsigned_download_until_corrupted() {
     let (server, merchant) = start().await;
-    for path in [
-        "/v3/bill/tradebill?bill_date=2026-11-20&bill_type=ALL",
-        "/v3/bill/fundflowbill?bill_date=2026-11-20",
-    ] {
+    for path in ["/v3/bill/tradebill?bill_date=2026-11-20&bill_type=ALL", "/v3/bill/fundflowbill?bill_date=2026-11-20"]
+    {
         let (hash, bytes, download) = bill(&merchant, path).await;
         assert_eq!(download.status, 200);
-        assert!(
-            download.header("Wechatpay-Signature").is_none(),
-            "a byte stream is not signed"
-        );
+        assert!(download.header("Wechatpay-Signature").is_none(), "a byte stream is not signed");
         assert!(download.header("Request-ID").is_some());
         assert!(bytes.len() > 2000, "a few KB, got {}", bytes.len());
         assert!(String::from_utf8(bytes.clone()).unwrap().contains("2026-11-20"));
@@ -1202,12 +1017,9 @@ fn open_notification(headers: &HeaderMap, body: &[u8]) -> Result<(Value, Value),
 
 #[tokio::test]
 async fn a_notification_verifies_and_decrypts_to_the_payload() {
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let payload = crate::fixtures::sample_transaction("1217752501201407033233368018");
     let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None);
     assert_eq!(headers["Wechatpay-Serial"], keys::PUBLIC_KEY_ID);
@@ -1219,10 +1031,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
     assert_eq!(envelope["resource"]["algorithm"], "AEAD_AES_256_GCM");
     assert_eq!(envelope["resource"]["original_type"], "transaction");
     for field in ["id", "create_time", "summary"] {
-        assert!(
-            envelope[field].as_str().is_some_and(|value| !value.is_empty()),
-            "{field}"
-        );
+        assert!(envelope[field].as_str().is_some_and(|value| !value.is_empty()), "{field}");
     }
     for field in [
         "appid",
@@ -1264,10 +1073,7 @@ async fn each_notification_tamper_is_detectable() {
 
     for tamper in [Tamper::Ciphertext, Tamper::WrongApiV3Key] {
         let (result, headers, body) = open(tamper.clone());
-        assert!(
-            verify(&headers, &body, now()).is_ok(),
-            "{tamper:?}: signature still valid"
-        );
+        assert!(verify(&headers, &body, now()).is_ok(), "{tamper:?}: signature still valid");
         assert_eq!(result.unwrap_err(), "AES-GCM authentication failed", "{tamper:?}");
     }
 
@@ -1280,10 +1086,7 @@ async fn each_notification_tamper_is_detectable() {
     assert!(verify(&headers, &body, now()).is_ok());
 
     let (result, ..) = open(Tamper::UnknownSerial);
-    assert_eq!(
-        result.unwrap_err(),
-        format!("UnknownSerial({:?})", keys::UNKNOWN_SERIAL)
-    );
+    assert_eq!(result.unwrap_err(), format!("UnknownSerial({:?})", keys::UNKNOWN_SERIAL));
 
     let (result, ..) = open(Tamper::SignTest);
     assert_eq!(result.unwrap_err(), "SignTest");
@@ -1313,10 +1116,7 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
         .route(
             "/fail",
             axum::routing::post(|| async {
-                (
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    r#"{"code":"FAIL","message":"失败"}"#,
-                )
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, r#"{"code":"FAIL","message":"失败"}"#)
             }),
         )
         .with_state(seen.clone());
@@ -1326,13 +1126,7 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
 
     let payload = crate::fixtures::sample_transaction("T-deliver");
     let answer = server
-        .deliver(
-            &format!("http://{address}/notify"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &payload,
-            Tamper::None,
-        )
+        .deliver(&format!("http://{address}/notify"), "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None)
         .await
         .expect("delivered");
     assert_eq!(answer, (204, String::new()));
@@ -1341,13 +1135,7 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
     assert_eq!(opened, payload);
 
     let answer = server
-        .deliver(
-            &format!("http://{address}/fail"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &payload,
-            Tamper::Body,
-        )
+        .deliver(&format!("http://{address}/fail"), "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Body)
         .await
         .expect("delivered");
     assert_eq!(answer.0, 500);
@@ -1389,24 +1177,15 @@ async fn body_faults_cut_drip_bloat_replace_and_forge_the_answer() {
 
     server.misbehave(Misbehaviour::DropMidBody);
     let authorization = merchant.authorization("GET", &path, b"");
-    let cut = merchant
-        .try_call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let cut = merchant.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert!(cut.is_err(), "the body stops short of its Content-Length");
 
-    server.misbehave(Misbehaviour::Drip {
-        chunk: 200,
-        pause: Duration::from_millis(40),
-    });
+    server.misbehave(Misbehaviour::Drip { chunk: 200, pause: Duration::from_millis(40) });
     let started = Instant::now();
     let answer = get_transaction(&merchant).await;
     answer.verified();
     let pauses = (answer.body.len() as u32).div_ceil(200) - 1;
-    assert!(
-        started.elapsed() >= Duration::from_millis(40) * pauses,
-        "{:?} for {pauses} pauses",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(40) * pauses, "{:?} for {pauses} pauses", started.elapsed());
 
     server.misbehave(Misbehaviour::Oversized(300_000));
     let answer = get_transaction(&merchant).await;
@@ -1432,11 +1211,7 @@ async fn body_faults_cut_drip_bloat_replace_and_forge_the_answer() {
 async fn a_redirect_is_an_unsigned_302_with_its_location() {
     let (server, merchant) = start().await;
     let merchant = Merchant {
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         ..merchant
     };
     server.misbehave(Misbehaviour::Redirect("https://elsewhere.example/v3".into()));
@@ -1451,15 +1226,8 @@ async fn large_bills_are_generated_to_size_and_hashed_and_truncation_halves_them
     let (server, merchant) = start().await;
     server.bill_size(Some(1 << 20));
     let (hash, bytes, download) = bill(&merchant, "/v3/bill/tradebill?bill_date=2026-11-22").await;
-    assert_eq!(
-        download.header("Content-Length"),
-        Some(bytes.len().to_string().as_str())
-    );
-    assert!(
-        bytes.len() > (1 << 20) - 8192 && bytes.len() <= 1 << 20,
-        "{}",
-        bytes.len()
-    );
+    assert_eq!(download.header("Content-Length"), Some(bytes.len().to_string().as_str()));
+    assert!(bytes.len() > (1 << 20) - 8192 && bytes.len() <= 1 << 20, "{}", bytes.len());
     assert_eq!(hex(&Sha1::digest(&bytes)), hash);
     let text = String::from_utf8(bytes.clone()).unwrap();
     assert!(text.starts_with("交易时间,") && text.contains("总交易单数"));
@@ -1479,18 +1247,10 @@ async fn a_misbehaviour_on_a_path_applies_to_that_path_until_cleared_and_the_que
         assert_eq!(merchant.call("GET", "/v3/certificates", b"").await.status, 500);
     }
     let queued = get_transaction(&merchant).await;
-    assert_eq!(
-        verify(&queued.headers, &queued.body, now()),
-        Err(Reject::BadSignature),
-        "the queue was kept for it"
-    );
+    assert_eq!(verify(&queued.headers, &queued.body, now()), Err(Reject::BadSignature), "the queue was kept for it");
     server.misbehave_on("/v3/certificates", None);
     server.misbehave_always(Some(Misbehaviour::ServerError));
-    assert_eq!(
-        merchant.call("GET", "/v3/certificates", b"").await.status,
-        200,
-        "certificates escape `always`"
-    );
+    assert_eq!(merchant.call("GET", "/v3/certificates", b"").await.status, 200, "certificates escape `always`");
     assert_eq!(get_transaction(&merchant).await.status, 500);
 }
 
@@ -1507,12 +1267,9 @@ async fn an_sm2_merchant_is_verified_answered_with_sm2_and_notified_with_sm4_gcm
     use sm3::Digest as _;
 
     const SIGNER_ID: &str = "1234567812345678";
-    let server = Sandbox::start(Config {
-        signer: Signer::Sm2PublicKey,
-        ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::Sm2PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let merchant = Merchant::new(&server);
     let secret = sm2::SecretKey::from_pkcs8_pem(&keys::pem("sm2/merchant_key.pem")).expect("sm2/merchant_key.pem");
     let signing = sm2::dsa::SigningKey::new(SIGNER_ID, &secret).expect("an SM2 signing key");
@@ -1531,27 +1288,17 @@ async fn an_sm2_merchant_is_verified_answered_with_sm2_and_notified_with_sm4_gcm
 
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.header("Wechatpay-Serial"), Some(keys::SM2_PUBLIC_KEY_ID));
-    assert_eq!(
-        answer.header("Wechatpay-Signature-Type"),
-        Some("WECHATPAY2-SM2-WITH-SM3")
-    );
+    assert_eq!(answer.header("Wechatpay-Signature-Type"), Some("WECHATPAY2-SM2-WITH-SM3"));
     let public = sm2::PublicKey::from_public_key_pem(&keys::pem("sm2/wechatpay_pub_key.pem")).expect("SM2 public key");
     let verifying = sm2::dsa::VerifyingKey::new(SIGNER_ID, public).expect("an SM2 verifying key");
-    let mut signed = format!(
-        "{}\n{}\n",
-        answer.header("Wechatpay-Timestamp").unwrap(),
-        answer.header("Wechatpay-Nonce").unwrap()
-    )
-    .into_bytes();
+    let mut signed =
+        format!("{}\n{}\n", answer.header("Wechatpay-Timestamp").unwrap(), answer.header("Wechatpay-Nonce").unwrap())
+            .into_bytes();
     signed.extend_from_slice(&answer.body);
     signed.push(b'\n');
-    let der = BASE64
-        .decode(answer.header("Wechatpay-Signature").unwrap())
-        .expect("Base64");
+    let der = BASE64.decode(answer.header("Wechatpay-Signature").unwrap()).expect("Base64");
     let signature = sm2::dsa::Signature::from_der(&der).expect("a DER SM2 signature");
-    verifying
-        .verify(&signed, &signature)
-        .expect("the answer's SM2 signature verifies");
+    verifying.verify(&signed, &signature).expect("the answer's SM2 signature verifies");
 
     // An RSA-signed request still passes: the scheme picks the merchant key that verifies it.
     assert_eq!(get_transaction(&merchant).await.status, 200);
@@ -1629,7 +1376,10 @@ async fn a_security_v2_call_needs_https_and_the_merchants_client_certificate() {
         assert!(answer.contains(&format!("CA_ERROR: {says}")), "{answer}");
     };
     let plain = reqwest::Client::builder().no_proxy().build().unwrap();
-    refused(&post_v2_refund(&plain, &server.base_url()).await.unwrap(), "this operation needs the merchant API certificate");
+    refused(
+        &post_v2_refund(&plain, &server.base_url()).await.unwrap(),
+        "this operation needs the merchant API certificate",
+    );
     let anonymous = https_client(&server, None);
     refused(&post_v2_refund(&anonymous, &server.tls_base_url()).await.unwrap(), "the request carries no");
     let other = keys.issue_client_certificate("1900000999").unwrap();

@@ -1,10 +1,10 @@
 //! An answer as received, and the errors made from one: WeChat Pay's error document (only when
 //! verified), a body that does not decode. Bodies kept in errors are cut to 16 KiB.
 
-use wechatpay_generated::runtime::DecodeError;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
+use wechatpay_generated::runtime::DecodeError;
 use wechatpay_generated::runtime::ResponseKind;
 
 use crate::error::{Error, KeptBody};

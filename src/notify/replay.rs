@@ -127,8 +127,11 @@ impl fmt::Debug for ClaimToken {
 /// ```
 pub trait ReplayGuard: Send + Sync + 'static {
     /// Claims `id` for the delivery holding `token`, or says why not.
-    fn try_claim<'a>(&'a self, id: &'a str, token: &'a ClaimToken)
-        -> BoxFuture<'a, Result<ClaimStatus, ReplayGuardError>>;
+    fn try_claim<'a>(
+        &'a self,
+        id: &'a str,
+        token: &'a ClaimToken,
+    ) -> BoxFuture<'a, Result<ClaimStatus, ReplayGuardError>>;
 
     /// Records `id` as handled: its processing succeeded. Only if the claim is still `token`'s, or
     /// lapsed with nobody else holding it.

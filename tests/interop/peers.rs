@@ -25,9 +25,7 @@ pub struct Peer {
 /// The workspace root (where `.ci/` is), from whichever crate's tests include this file.
 pub fn root() -> &'static Path {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .find(|dir| dir.join(".ci/install-peers").exists())
-        .unwrap_or(here)
+    here.ancestors().find(|dir| dir.join(".ci/install-peers").exists()).unwrap_or(here)
 }
 
 impl Peer {
@@ -45,12 +43,7 @@ impl Peer {
     /// The Python peer, or `None` (after saying why) when it is not installed.
     pub fn python() -> Option<&'static Peer> {
         static PYTHON: OnceLock<Result<Peer, String>> = OnceLock::new();
-        Self::python_driver(
-            &PYTHON,
-            "python (wechatpayv3)",
-            "tests/interop/peer.py",
-            "wechatpayv3/core.py",
-        )
+        Self::python_driver(&PYTHON, "python (wechatpayv3)", "tests/interop/peer.py", "wechatpayv3/core.py")
     }
 
     /// A driver `script` run by Node with the modules of `.ci/peers/node`, installed when
@@ -63,12 +56,7 @@ impl Peer {
     ) -> Option<&'static Peer> {
         let modules = root().join(".ci/peers/node/node_modules");
         let program = std::env::var("NODE").unwrap_or_else(|_| "node".into());
-        let peer = Peer {
-            name,
-            program,
-            script: root().join(script),
-            module_path: ("NODE_PATH", modules.clone()),
-        };
+        let peer = Peer { name, program, script: root().join(script), module_path: ("NODE_PATH", modules.clone()) };
         Self::found(cell.get_or_init(|| Peer::find(peer, &modules.join(package))))
     }
 
@@ -82,12 +70,7 @@ impl Peer {
     ) -> Option<&'static Peer> {
         let target = root().join(".ci/peers/python");
         let program = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let peer = Peer {
-            name,
-            program,
-            script: root().join(script),
-            module_path: ("PYTHONPATH", target.clone()),
-        };
+        let peer = Peer { name, program, script: root().join(script), module_path: ("PYTHONPATH", target.clone()) };
         Self::found(cell.get_or_init(|| Peer::find(peer, &target.join(module))))
     }
 
@@ -149,18 +132,13 @@ impl Peer {
             .spawn()
             .map_err(|error| Run::Missing(format!("cannot start {:?}: {error}", self.program)))?;
         let mut stdin = child.stdin.take().expect("piped stdin");
-        stdin
-            .write_all(request.to_string().as_bytes())
-            .expect("write to the driver");
+        stdin.write_all(request.to_string().as_bytes()).expect("write to the driver");
         drop(stdin);
         let output = child.wait_with_output().expect("wait for the driver");
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
             Some(0) => serde_json::from_slice(&output.stdout).map_err(|error| {
-                Run::Failed(format!(
-                    "answer is not JSON ({error}): {}",
-                    String::from_utf8_lossy(&output.stdout)
-                ))
+                Run::Failed(format!("answer is not JSON ({error}): {}", String::from_utf8_lossy(&output.stdout)))
             }),
             Some(77) => Err(Run::Missing(stderr.trim().to_owned())),
             _ => Err(Run::Failed(format!("{} {stderr}", output.status))),

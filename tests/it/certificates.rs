@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use wechatpay::{Client, Error, VerifyError};
 
 use crate::fixtures::keys;
-use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer};
 use crate::support::*;
+use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer};
 
 const CERTIFICATES: &str = "/v3/certificates";
 
@@ -17,12 +17,14 @@ fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
         .appid("wxd678efh567hg6787")
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125346")
-        .receivers(Receivers::builder()
-            .r#type("MERCHANT_ID")
-            .account("86693852")
-            .name("海南分账接收方")
-            .amount(888)
-            .description("分给商户A"))
+        .receivers(
+            Receivers::builder()
+                .r#type("MERCHANT_ID")
+                .account("86693852")
+                .name("海南分账接收方")
+                .amount(888)
+                .description("分给商户A"),
+        )
         .unfreeze_unsplit(true)
         .build()
         .unwrap()
@@ -72,15 +74,13 @@ async fn a_public_key_client_never_calls_the_certificates_endpoint() {
         certificates_available: false,
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let client = public_key_client(&server);
 
     client.send(query("PUBKEY-1")).await.unwrap();
     client.send(profit_sharing()).await.expect("encrypted with the public key");
-    assert!(
-        matches!(client.refresh_certificates().await, Err(Error::Config(_))),
-        "no APIv3 key, no download"
-    );
+    assert!(matches!(client.refresh_certificates().await, Err(Error::Config(_))), "no APIv3 key, no download");
 
     assert!(requests_to(&server, CERTIFICATES).is_empty());
     assert_eq!(server.requests().len(), 2);
@@ -92,27 +92,24 @@ async fn expired_certificates_are_ignored() {
         certificates: vec![CertChoice::Expired, CertChoice::Platform],
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let client = certificate_client(&server);
 
     let serials = client.refresh_certificates().await.expect("download");
 
     assert_eq!(serials, [keys::PLATFORM_SERIAL]);
     assert_eq!(client.wechatpay_keys().certificate_serials(), [keys::PLATFORM_SERIAL]);
-    let configured = builder(&server)
-        .platform_certificates([platform_certificate("platform_expired_cert.pem")])
-        .build()
-        .unwrap();
-    assert!(
-        configured.wechatpay_keys().certificate_serials().is_empty(),
-        "an expired certificate is not trusted"
-    );
+    let configured =
+        builder(&server).platform_certificates([platform_certificate("platform_expired_cert.pem")]).build().unwrap();
+    assert!(configured.wechatpay_keys().certificate_serials().is_empty(), "an expired certificate is not trusted");
 }
 
 #[tokio::test]
 async fn during_a_switchover_answers_signed_by_either_kind_verify() {
-    let server =
-        Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let client = builder(&server)
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
         .platform_certificates([platform_certificate("platform_cert.pem")])
@@ -127,17 +124,14 @@ async fn during_a_switchover_answers_signed_by_either_kind_verify() {
 
     assert!(requests_to(&server, CERTIFICATES).is_empty(), "nothing unknown, nothing downloaded");
     let sharing = requests_to(&server, "/v3/profitsharing/orders");
-    assert_eq!(
-        header(&sharing[0], "wechatpay-serial"),
-        Some(keys::PUBLIC_KEY_ID),
-        "the public key is preferred"
-    );
+    assert_eq!(header(&sharing[0], "wechatpay-serial"), Some(keys::PUBLIC_KEY_ID), "the public key is preferred");
 }
 
 #[tokio::test]
 async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
-    let server =
-        Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config { certificates_available: false, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let client: Client = certificate_client(&server);
 
     let error = client.refresh_certificates().await.expect_err("404");
@@ -153,7 +147,8 @@ async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
     let error = client.send(query("NO-CERT")).await.expect_err("no key to verify with");
     assert!(matches!(&error, Error::NoVerificationKey), "{error:?}");
     assert!(!error.outcome_unknown(), "nothing was sent");
-    let queries = server.requests().into_iter().skip(sent).filter(|request| !request.path_and_query.starts_with(CERTIFICATES));
+    let queries =
+        server.requests().into_iter().skip(sent).filter(|request| !request.path_and_query.starts_with(CERTIFICATES));
     assert_eq!(queries.count(), 0, "only certificate downloads reached the server");
 }
 
@@ -203,7 +198,8 @@ async fn a_request_naming_its_key_is_encrypted_with_that_key() {
         certificates: vec![CertChoice::Platform, CertChoice::Platform2],
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let client = certificate_client(&server);
     let mut request = profit_sharing();
     request.wechatpay_serial = Some(keys::PLATFORM2_SERIAL.to_owned());
@@ -301,7 +297,8 @@ async fn a_certificate_withdrawn_from_the_list_is_no_longer_trusted_after_a_refr
         certificates: vec![CertChoice::Platform, CertChoice::Platform2],
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let client = certificate_client(&server);
     client.refresh_certificates().await.unwrap();
     assert_eq!(client.wechatpay_keys().certificate_serials().len(), 2);
@@ -326,7 +323,8 @@ async fn configured_certificates_survive_a_refresh_that_does_not_list_them() {
         signer: Signer::Platform2,
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let client = builder(&server)
         .platform_certificates([platform_certificate("platform_cert.pem")])
         .apiv3_key(apiv3_key())
@@ -351,7 +349,10 @@ async fn a_forged_certificate_list_is_rejected_before_it_is_parsed() {
 
     let error = client.refresh_certificates().await.expect_err("forged");
 
-    assert!(matches!(&error, Error::Verify { .. }), "the forgery is a verification error, not a decoding one: {error:?}");
+    assert!(
+        matches!(&error, Error::Verify { .. }),
+        "the forgery is a verification error, not a decoding one: {error:?}"
+    );
     assert!(!format!("{error:?}").contains("not a list"), "no unverified body in the error: {error:?}");
     assert!(client.wechatpay_keys().certificate_serials().is_empty());
 }

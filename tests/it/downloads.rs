@@ -6,8 +6,8 @@ use std::time::Duration;
 use wechatpay::{BillFile, Client, Error};
 
 use crate::fixtures::keys;
-use wechatpay_sdk_sandbox::Misbehaviour;
 use crate::support::*;
+use wechatpay_sdk_sandbox::Misbehaviour;
 
 const DOWNLOAD: &str = "/v3/billdownload/file";
 
@@ -114,7 +114,8 @@ async fn bills_are_refused_from_plain_http_wechat_pay_and_from_other_hosts_by_de
         let error = client.download_bill(BillFile::new(url, "SHA1", "00")).await.expect_err(url);
         assert!(matches!(error, Error::DownloadOrigin { .. }), "{url}: {error:?}");
     }
-    let own = client.download_bill(BillFile::new(format!("{}v3/billdownload/file?token=x", server.base_url()), "SHA1", "00"));
+    let own =
+        client.download_bill(BillFile::new(format!("{}v3/billdownload/file?token=x", server.base_url()), "SHA1", "00"));
     assert!(matches!(own.await, Err(Error::DownloadOrigin { .. })), "the sandbox is not WeChat Pay");
     assert!(server.requests().is_empty());
 }
@@ -125,11 +126,15 @@ async fn a_bill_download_is_not_redirected_with_its_signature() {
     let elsewhere = public_key_server().await;
     let client = public_key_client(&server);
     let bill = trade_bill(&client).await;
-    server.misbehave_on(DOWNLOAD, Some(Misbehaviour::Redirect(format!("{}v3/billdownload/file", elsewhere.base_url()))));
+    server
+        .misbehave_on(DOWNLOAD, Some(Misbehaviour::Redirect(format!("{}v3/billdownload/file", elsewhere.base_url()))));
 
     let error = client.download_bill(&bill).await.expect_err("a redirect");
 
-    assert!(matches!(&error, Error::Redirect { location: Some(location), .. } if location.starts_with(&elsewhere.base_url())), "{error:?}");
+    assert!(
+        matches!(&error, Error::Redirect { location: Some(location), .. } if location.starts_with(&elsewhere.base_url())),
+        "{error:?}"
+    );
     assert!(elsewhere.requests().is_empty(), "the signed request went nowhere else");
 }
 

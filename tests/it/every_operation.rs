@@ -4,25 +4,26 @@
 //! field by the server, and the signed answer decoded into the typed response. Every notification
 //! type goes the other way: sealed by the server, opened and typed by `Notifications`.
 
-use serde_json::Value;
-use wechatpay_sdk_sandbox::pages as generic;
-use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
 use crate::support::{apiv3_key, public_key_client};
+use serde_json::Value;
 use wechatpay::notify::Notifications;
 use wechatpay::webhook::Event;
+use wechatpay_sdk_sandbox::pages as generic;
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
 
 /// Equal as JSON, reading a string that carries a structure (JSON- or URL-encoded) as that
 /// structure: the typed value writes it with its own member order.
 pub(crate) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
         (Value::String(x), Value::String(y)) if x != y => {
             let parse = |text: &str| {
-                serde_json::from_str::<Value>(text)
-                    .ok()
-                    .filter(|v| v.is_object() || v.is_array())
-                    .or_else(|| serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object))
+                serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object() || v.is_array()).or_else(|| {
+                    serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object)
+                })
             };
             matches!((parse(x), parse(y)), (Some(x), Some(y)) if same(&x, &y))
         }
@@ -33,11 +34,19 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_round_trips_through_the_client() {
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config {
+        signer: Signer::PublicKey,
+        answers: wechatpay_sdk_sandbox::Answers::Pages,
+        ..crate::fixtures::config()
+    })
+    .await
+    .expect("sandbox starts");
     let client = public_key_client(&server);
     // APIv3's: APIv2's are sent to the sandbox's APIv2 side (tests/it/v2.rs).
-    let operations: Vec<_> =
-        wechatpay::registry::operations().iter().filter(|info| info.protocol == wechatpay::runtime::Protocol::V3).collect();
+    let operations: Vec<_> = wechatpay::registry::operations()
+        .iter()
+        .filter(|info| info.protocol == wechatpay::runtime::Protocol::V3)
+        .collect();
     assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
     let mut failures = Vec::new();
     for info in operations.iter().copied() {
@@ -87,7 +96,10 @@ async fn every_operation_round_trips_through_the_client() {
                 + count_encrypted(&op.request.query)
                 + count_encrypted(&op.request.headers);
             if sent.decrypted.len() != expected_encrypted {
-                return Err(format!("{} fields arrived encrypted, {expected_encrypted} expected", sent.decrypted.len()));
+                return Err(format!(
+                    "{} fields arrived encrypted, {expected_encrypted} expected",
+                    sent.decrypted.len()
+                ));
             }
             Ok(())
         }
@@ -117,8 +129,13 @@ fn base64_of(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_notification_type_is_opened_and_typed() {
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
-    let keys = wechatpay::WechatpayKeys::with_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, crate::support::wechatpay_public_key());
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
+    let keys = wechatpay::WechatpayKeys::with_public_key(
+        crate::fixtures::keys::PUBLIC_KEY_ID,
+        crate::support::wechatpay_public_key(),
+    );
     let notifications = Notifications::new(keys, apiv3_key());
     let infos = wechatpay::registry::notifications();
     assert!(!infos.is_empty());
@@ -134,7 +151,8 @@ async fn every_notification_type_is_opened_and_typed() {
             if !notification.deviations.is_empty() {
                 return Err(format!("the payload deviates from its page: {:?}", notification.deviations));
             }
-            let decoded = info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
+            let decoded =
+                info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
             if !same(&decoded, &payload) {
                 return Err(format!("decoded {decoded} but the server sealed {payload}"));
             }
@@ -155,9 +173,16 @@ async fn every_notification_type_is_opened_and_typed() {
 async fn pages_are_walked_until_total_count() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config {
+        signer: Signer::PublicKey,
+        answers: wechatpay_sdk_sandbox::Answers::Pages,
+        ..crate::fixtures::config()
+    })
+    .await
+    .expect("sandbox starts");
     let client = public_key_client(&server);
-    let request = Request::builder().offset(0).limit(1).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
+    let request =
+        Request::builder().offset(0).limit(1).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 
@@ -170,7 +195,16 @@ async fn pages_are_walked_until_total_count() {
     let offsets: Vec<String> = server
         .requests()
         .iter()
-        .map(|r| r.path_and_query.split("offset=").nth(1).unwrap_or_default().split('&').next().unwrap_or_default().to_owned())
+        .map(|r| {
+            r.path_and_query
+                .split("offset=")
+                .nth(1)
+                .unwrap_or_default()
+                .split('&')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     assert_eq!(offsets, ["0", "1", "2", "3", "4", "5", "6"]);
 }
@@ -180,9 +214,16 @@ async fn pages_are_walked_until_total_count() {
 async fn a_short_page_ends_the_walk() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config {
+        signer: Signer::PublicKey,
+        answers: wechatpay_sdk_sandbox::Answers::Pages,
+        ..crate::fixtures::config()
+    })
+    .await
+    .expect("sandbox starts");
     let client = public_key_client(&server);
-    let request = Request::builder().offset(0).limit(10).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
+    let request =
+        Request::builder().offset(0).limit(10).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 

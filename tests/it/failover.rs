@@ -7,8 +7,8 @@ use std::time::Duration;
 use wechatpay::{Client, Error, RetryPolicy};
 
 use crate::fixtures::keys;
-use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 
 fn prepay() -> wechatpay::v3::pay::transactions::native::post::Request {
     use wechatpay::v3::pay::transactions::native::post::{Amount, Request};
@@ -58,11 +58,7 @@ async fn a_query_fails_over_on_a_server_error_signed_afresh() {
     assert_eq!(pair.counts(), (1, 1));
     let (first, second) = (&pair.primary.requests()[0], &pair.backup.requests()[0]);
     assert!(first.authorization_ok && second.authorization_ok);
-    assert_ne!(
-        header(first, "authorization"),
-        header(second, "authorization"),
-        "a fresh nonce and signature"
-    );
+    assert_ne!(header(first, "authorization"), header(second, "authorization"), "a fresh nonce and signature");
 }
 
 #[tokio::test]
@@ -135,11 +131,8 @@ async fn a_timed_out_payment_is_never_repeated_even_when_opted_in() {
     let pair = pair().await;
     pair.primary.misbehave(Misbehaviour::Slow(Duration::from_secs(3)));
 
-    let error = pair
-        .client(RetryPolicy::default().retry_non_idempotent(true))
-        .send(prepay())
-        .await
-        .expect_err("timed out");
+    let error =
+        pair.client(RetryPolicy::default().retry_non_idempotent(true)).send(prepay()).await.expect_err("timed out");
 
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(error.outcome_unknown());

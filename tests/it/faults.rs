@@ -7,8 +7,8 @@ use std::time::Duration;
 use http::StatusCode;
 use wechatpay::{Client, Error, RetryPolicy, VerifyError};
 
-use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 
 const REFUNDS: &str = "/v3/refund/domestic/refunds";
 
@@ -81,10 +81,7 @@ async fn a_refund_answered_off_its_documented_shape_is_never_a_definite_failure(
 #[tokio::test]
 async fn a_refund_answered_with_an_html_page_has_an_unknown_outcome() {
     let error = faulty(Misbehaviour::HtmlPage(StatusCode::OK)).await.refund_error().await;
-    assert!(
-        matches!(&error, Error::Verify { source: VerifyError::MissingHeader(_), .. }),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::Verify { source: VerifyError::MissingHeader(_), .. }), "{error:?}");
     assert!(error.outcome_unknown());
 }
 
@@ -119,10 +116,7 @@ async fn a_refund_answered_too_slowly_has_an_unknown_outcome() {
 
 #[tokio::test]
 async fn a_refund_whose_answer_drips_has_an_unknown_outcome() {
-    let error = faulty(Misbehaviour::Drip { chunk: 16, pause: Duration::from_millis(400) })
-        .await
-        .refund_error()
-        .await;
+    let error = faulty(Misbehaviour::Drip { chunk: 16, pause: Duration::from_millis(400) }).await.refund_error().await;
     assert!(matches!(&error, Error::Timeout { .. }), "{error:?}");
     assert!(error.outcome_unknown());
 }
@@ -152,12 +146,13 @@ async fn a_refund_that_never_connects_has_a_known_outcome() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         listener.local_addr().unwrap()
     };
-    let client = Client::builder(crate::fixtures::keys::MERCHANT_ID, crate::fixtures::keys::MERCHANT_SERIAL, merchant_key())
-        .base_url(format!("http://{closed}/"))
-        .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
-        .retry(RetryPolicy::never())
-        .build()
-        .unwrap();
+    let client =
+        Client::builder(crate::fixtures::keys::MERCHANT_ID, crate::fixtures::keys::MERCHANT_SERIAL, merchant_key())
+            .base_url(format!("http://{closed}/"))
+            .wechatpay_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+            .retry(RetryPolicy::never())
+            .build()
+            .unwrap();
     let error = client.send(refund()).await.expect_err("refused connection");
     assert!(!error.outcome_unknown(), "{error:?}");
 }
@@ -194,6 +189,9 @@ async fn an_http_client_that_follows_redirects_gets_its_answer_refused() {
 
     let error = client.send(refund()).await.expect_err("redirected");
 
-    assert!(matches!(&error, Error::Redirect { location: Some(location), .. } if location.ends_with("/elsewhere")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Redirect { location: Some(location), .. } if location.ends_with("/elsewhere")),
+        "{error:?}"
+    );
     assert!(error.outcome_unknown());
 }

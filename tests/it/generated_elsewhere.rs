@@ -6,15 +6,20 @@
 
 use std::sync::Arc;
 
-use wechatpay_sdk_sandbox::{Answers, Config, Sandbox, Signer};
 use crate::support::public_key_client;
 use wechatpay_fixture::v3::demo::orders::by_out_order_no::patch::{Extra, Lines, Request, Type};
+use wechatpay_sdk_sandbox::{Answers, Config, Sandbox, Signer};
 
 #[tokio::test]
 async fn a_crate_generated_elsewhere_is_sent_by_the_client() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("xtask/tests/fixtures/codegen");
     let api = xtask::load(&fixtures).expect("the fixture pages load");
-    let config = Config { signer: Signer::PublicKey, answers: Answers::Pages, api: Some(Arc::new(api)), ..crate::fixtures::config() };
+    let config = Config {
+        signer: Signer::PublicKey,
+        answers: Answers::Pages,
+        api: Some(Arc::new(api)),
+        ..crate::fixtures::config()
+    };
     let server = Sandbox::start(config).await.expect("sandbox starts");
     let client = public_key_client(&server);
     let request = Request::builder()

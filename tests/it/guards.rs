@@ -16,9 +16,9 @@ use wechatpay::notify::{NotifyError, ProcessError, Processed, SharedReplayGuard,
 use wechatpay::{ApiV3Key, Notifications, PlatformCertificate, WechatpayKeys};
 
 use crate::fixtures::keys::{pem, APIV3_KEY};
-use wechatpay_sdk_sandbox::{Sandbox, Tamper};
 use crate::fixtures::sample_transaction;
 use crate::services::{self, Kind, Server};
+use wechatpay_sdk_sandbox::{Sandbox, Tamper};
 
 /// A notification as delivered: signed headers and body.
 type Delivery = (HeaderMap, Vec<u8>);

@@ -28,10 +28,7 @@ fn guomi_builder(server: &Sandbox) -> ClientBuilder {
 /// On the SM2 WeChat Pay public key.
 fn guomi_client(server: &Sandbox) -> Client {
     let public = PublicKey::from_pem(&pem("sm2/wechatpay_pub_key.pem")).expect("sm2/wechatpay_pub_key.pem");
-    guomi_builder(server)
-        .wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, public)
-        .build()
-        .unwrap()
+    guomi_builder(server).wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, public).build().unwrap()
 }
 
 async fn server(signer: Signer) -> Sandbox {
@@ -55,23 +52,12 @@ async fn a_guomi_client_signs_with_sm2_and_verifies_sm2_answers() {
     let sent = &server.requests()[0];
     assert!(sent.authorization_ok, "the server verified the SM2 signature");
     let authorization = header(sent, "authorization").unwrap();
-    assert!(
-        authorization.starts_with("WECHATPAY2-SM2-WITH-SM3 mchid=\""),
-        "{authorization}"
-    );
+    assert!(authorization.starts_with("WECHATPAY2-SM2-WITH-SM3 mchid=\""), "{authorization}");
     assert_eq!(header(sent, "wechatpay-serial"), Some(keys::SM2_PUBLIC_KEY_ID));
-    let params = client
-        .jsapi_pay_params("wxd678efh567hg6787", "wx201410272009395522657a690389285100")
-        .await
-        .unwrap();
+    let params = client.jsapi_pay_params("wxd678efh567hg6787", "wx201410272009395522657a690389285100").await.unwrap();
     assert_eq!(params.sign_type, "SM2");
-    let message = format!(
-        "wxd678efh567hg6787\n{}\n{}\n{}\n",
-        params.time_stamp, params.nonce_str, params.package
-    );
-    assert!(sm2_merchant_key()
-        .public_key()
-        .verify(message.as_bytes(), &params.pay_sign));
+    let message = format!("wxd678efh567hg6787\n{}\n{}\n{}\n", params.time_stamp, params.nonce_str, params.package);
+    assert!(sm2_merchant_key().public_key().verify(message.as_bytes(), &params.pay_sign));
 }
 
 #[tokio::test]
@@ -79,37 +65,23 @@ async fn sm2_platform_certificates_are_downloaded_with_algorithm_type_sm2_and_op
     let server = server(Signer::Sm2Platform).await;
     let client = guomi_builder(&server).apiv3_key(apiv3_key()).build().unwrap();
 
-    client
-        .send(query(ORDER))
-        .await
-        .expect("verified with the downloaded SM2 certificate");
+    client.send(query(ORDER)).await.expect("verified with the downloaded SM2 certificate");
 
     let downloads = requests_to(&server, "/v3/certificates");
     assert!(!downloads.is_empty());
-    assert!(downloads
-        .iter()
-        .all(|request| request.path_and_query == "/v3/certificates?algorithm_type=SM2"));
-    assert_eq!(
-        client.wechatpay_keys().certificate_serials(),
-        [keys::SM2_PLATFORM_SERIAL]
-    );
+    assert!(downloads.iter().all(|request| request.path_and_query == "/v3/certificates?algorithm_type=SM2"));
+    assert_eq!(client.wechatpay_keys().certificate_serials(), [keys::SM2_PLATFORM_SERIAL]);
 }
 
 #[tokio::test]
 async fn sensitive_fields_are_sealed_with_sm2_for_the_sm2_key() {
     let server = server(Signer::Sm2PublicKey).await;
     let client = guomi_client(&server);
-    client
-        .send(profit_sharing())
-        .await
-        .expect("sealed with SM2, opened by the server");
+    client.send(profit_sharing()).await.expect("sealed with SM2, opened by the server");
 
     let sent = &server.requests()[0];
     assert_eq!(header(sent, "wechatpay-serial"), Some(keys::SM2_PUBLIC_KEY_ID));
-    assert_eq!(
-        sent.decrypted,
-        [("receivers[0].name".to_owned(), "海南分账接收方".to_owned())]
-    );
+    assert_eq!(sent.decrypted, [("receivers[0].name".to_owned(), "海南分账接收方".to_owned())]);
     assert!(!contains(&sent.body, "海南分账接收方".as_bytes()));
 }
 
@@ -117,10 +89,7 @@ async fn sensitive_fields_are_sealed_with_sm2_for_the_sm2_key() {
 async fn sm4_gcm_notifications_open_and_tampered_ones_do_not() {
     let server = server(Signer::Sm2PublicKey).await;
     let client = guomi_builder(&server)
-        .wechatpay_public_key(
-            keys::SM2_PUBLIC_KEY_ID,
-            PublicKey::from_pem(&pem("sm2/wechatpay_pub_key.pem")).unwrap(),
-        )
+        .wechatpay_public_key(keys::SM2_PUBLIC_KEY_ID, PublicKey::from_pem(&pem("sm2/wechatpay_pub_key.pem")).unwrap())
         .apiv3_key(apiv3_key())
         .build()
         .unwrap();
@@ -129,33 +98,20 @@ async fn sm4_gcm_notifications_open_and_tampered_ones_do_not() {
 
     let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None);
     assert!(String::from_utf8_lossy(&body).contains("AEAD_SM4_GCM"));
-    let notification = notifications
-        .open(&headers, &body)
-        .await
-        .expect("an SM4-GCM notification");
+    let notification = notifications.open(&headers, &body).await.expect("an SM4-GCM notification");
     assert!(matches!(notification.event, Event::TransactionSuccess(_)));
     assert_eq!(notification.verified.serial, keys::SM2_PUBLIC_KEY_ID);
 
     let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Ciphertext);
-    assert!(matches!(
-        notifications.open(&headers, &body).await,
-        Err(NotifyError::Decrypt(_))
-    ));
+    assert!(matches!(notifications.open(&headers, &body).await, Err(NotifyError::Decrypt(_))));
     let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Body);
     assert!(matches!(
         notifications.open(&headers, &body).await,
         Err(NotifyError::Verify(VerifyError::BadSignature { .. }))
     ));
-    let (headers, body) = server.notification(
-        "TRANSACTION.SUCCESS",
-        "encrypt-resource",
-        &payload,
-        Tamper::WrongSignatureType,
-    );
-    let error = notifications
-        .open(&headers, &body)
-        .await
-        .expect_err("the RSA type on an SM2 key");
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::WrongSignatureType);
+    let error = notifications.open(&headers, &body).await.expect_err("the RSA type on an SM2 key");
     assert!(
         matches!(
             error,
@@ -173,46 +129,24 @@ async fn sm4_gcm_notifications_open_and_tampered_ones_do_not() {
 async fn an_answer_of_the_other_scheme_is_a_verification_error_naming_both() {
     let sm2_server = server(Signer::Sm2PublicKey).await;
     let rsa_client = public_key_client(&sm2_server);
-    let error = rsa_client
-        .send(query(ORDER))
-        .await
-        .expect_err("an SM2 answer to an RSA client");
-    let Error::Verify { source, .. } = &error else {
-        panic!("{error:?}")
-    };
+    let error = rsa_client.send(query(ORDER)).await.expect_err("an SM2 answer to an RSA client");
+    let Error::Verify { source, .. } = &error else { panic!("{error:?}") };
     assert!(
-        matches!(
-            source,
-            VerifyError::SchemeMismatch {
-                signed: SignatureScheme::Sm2,
-                key: SignatureScheme::Rsa,
-                ..
-            }
-        ),
+        matches!(source, VerifyError::SchemeMismatch { signed: SignatureScheme::Sm2, key: SignatureScheme::Rsa, .. }),
         "{error:?}"
     );
     let text = error.to_string();
-    assert!(
-        text.contains("WECHATPAY2-SM2-WITH-SM3") && text.contains("WECHATPAY2-SHA256-RSA2048"),
-        "{text}"
-    );
+    assert!(text.contains("WECHATPAY2-SM2-WITH-SM3") && text.contains("WECHATPAY2-SHA256-RSA2048"), "{text}");
     assert!(error.outcome_unknown(), "the request reached WeChat Pay");
 
     let rsa_server = public_key_server().await;
     let guomi = guomi_client(&rsa_server);
-    let error = guomi
-        .send(query(ORDER))
-        .await
-        .expect_err("an RSA answer to an SM2 client");
+    let error = guomi.send(query(ORDER)).await.expect_err("an RSA answer to an SM2 client");
     assert!(
         matches!(
             &error,
             Error::Verify {
-                source: VerifyError::SchemeMismatch {
-                    signed: SignatureScheme::Rsa,
-                    key: SignatureScheme::Sm2,
-                    ..
-                },
+                source: VerifyError::SchemeMismatch { signed: SignatureScheme::Rsa, key: SignatureScheme::Sm2, .. },
                 ..
             }
         ),
@@ -228,10 +162,8 @@ async fn a_guomi_merchant_opens_sm2_encrypted_bill_keys_and_checks_sm3_digests()
         for gzip in [false, true] {
             let file = encrypted_bill(&client, algorithm.clone(), gzip).await.remove(0);
             assert_eq!(file.hash_type, "SM3");
-            let bill = client
-                .download_bill(&file)
-                .await
-                .unwrap_or_else(|error| panic!("{algorithm} gzip={gzip}: {error}"));
+            let bill =
+                client.download_bill(&file).await.unwrap_or_else(|error| panic!("{algorithm} gzip={gzip}: {error}"));
             assert_eq!(rows(&bill), 20);
         }
     }
@@ -271,16 +203,10 @@ async fn a_sandbox_with_generated_keys_serves_a_guomi_merchant() {
         .build()
         .unwrap();
 
-    client
-        .send(query)
-        .await
-        .expect("an SM2 answer, verified with the generated SM2 certificate");
+    client.send(query).await.expect("an SM2 answer, verified with the generated SM2 certificate");
 
     assert!(server.requests().iter().all(|request| request.authorization_ok));
-    assert_eq!(
-        client.wechatpay_keys().certificate_serials(),
-        [keys.platform_serial(CertChoice::Sm2Platform)]
-    );
+    assert_eq!(client.wechatpay_keys().certificate_serials(), [keys.platform_serial(CertChoice::Sm2Platform)]);
 }
 
 /// APIv2 knows no national cryptography: a Guomi merchant's APIv2 call is signed in its members

@@ -12,26 +12,26 @@ mod services;
 mod support;
 
 mod certificates;
+mod downloads;
+mod encrypted_bills;
 mod every_operation;
-mod generated_elsewhere;
 mod failover;
+mod faults;
+mod generated_elsewhere;
+#[cfg(all(feature = "redis", feature = "postgres"))]
+mod guards;
+#[cfg(feature = "guomi")]
+mod guomi;
+#[cfg(feature = "axum")]
+mod merchants;
 mod notify;
 mod operations;
 mod payments;
-mod signer;
-mod verification;
-mod downloads;
-mod encrypted_bills;
-#[cfg(feature = "guomi")]
-mod guomi;
-mod faults;
 mod redaction;
-mod trust;
-#[cfg(all(feature = "redis", feature = "postgres"))]
-mod guards;
-#[cfg(feature = "axum")]
-mod merchants;
-mod v2;
 #[cfg(feature = "sandbox")]
 mod sandbox_client;
+mod signer;
 mod times;
+mod trust;
+mod v2;
+mod verification;

@@ -12,9 +12,9 @@ use wechatpay::notify::{InMemoryReplayGuard, Notification};
 use wechatpay::{ApiV3Key, Client, ClientBuilder, PublicKey};
 
 use crate::fixtures::keys::{self, pem};
-use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
 use crate::fixtures::sample_transaction;
 use crate::support::merchant_key;
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
 
 const MERCHANT_A: &str = "1900000109";
 const MERCHANT_B: &str = "1900000110";
@@ -65,7 +65,9 @@ async fn each_merchant_is_verified_and_decrypted_with_its_own_keys() {
         let url = format!("{url}/{mchid}");
         let server = &server;
         let payload = &payload;
-        async move { server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", payload, tamper).await.expect("delivered") }
+        async move {
+            server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", payload, tamper).await.expect("delivered")
+        }
     };
 
     assert_eq!(deliver(MERCHANT_A, Tamper::Id("EV-FOR-A".into())).await.0, 204);
@@ -91,7 +93,10 @@ async fn a_notification_for_an_unknown_merchant_is_refused() {
         let (url, server) = (format!("{url}/{mchid}"), &server);
         async move {
             let payload = sample_transaction("ORDER-UNKNOWN");
-            server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None).await.expect("delivered")
+            server
+                .deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None)
+                .await
+                .expect("delivered")
         }
     };
 
@@ -121,7 +126,8 @@ async fn a_shared_replay_guard_keeps_each_merchants_ids_apart() {
             let payload = sample_transaction("ORDER-SAME-ID");
             server
                 .deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Id("EV-SAME".into()))
-                .await.expect("delivered")
+                .await
+                .expect("delivered")
                 .0
         }
     };

@@ -16,8 +16,8 @@ use wechatpay::{Notifications, SignatureScheme};
 use crate::fixtures::keys::{
     pem, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM2_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID, UNKNOWN_SERIAL,
 };
-use wechatpay_sdk_sandbox::{CertChoice, Sandbox, Signer, Tamper};
 use crate::fixtures::{sample_refund, sample_transaction};
+use wechatpay_sdk_sandbox::{CertChoice, Sandbox, Signer, Tamper};
 
 const RESOURCE: &str = "encrypt-resource";
 
@@ -176,7 +176,14 @@ async fn every_tamper_is_rejected_with_its_own_error() {
     );
     let error = open(Tamper::WrongSignatureType).await;
     assert!(
-        matches!(&error, NotifyError::Verify(VerifyError::SchemeMismatch { signed: SignatureScheme::Sm2, key: SignatureScheme::Rsa, .. })),
+        matches!(
+            &error,
+            NotifyError::Verify(VerifyError::SchemeMismatch {
+                signed: SignatureScheme::Sm2,
+                key: SignatureScheme::Rsa,
+                ..
+            })
+        ),
         "{error:?}"
     );
     let error = open(Tamper::SignTest).await;
@@ -208,7 +215,10 @@ async fn a_verified_body_that_is_not_an_envelope_is_rejected() {
 async fn another_resource_algorithm_is_rejected() {
     let body = envelope("AEAD_CHACHA20_POLY1305", "TRANSACTION.SUCCESS", &sample_transaction("ORDER-SM4"));
     let error = notifications().open(&sign_as_wechatpay(&body, &now()), &body).await.unwrap_err();
-    assert!(matches!(&error, NotifyError::UnsupportedAlgorithm(algorithm) if algorithm == "AEAD_CHACHA20_POLY1305"), "{error:?}");
+    assert!(
+        matches!(&error, NotifyError::UnsupportedAlgorithm(algorithm) if algorithm == "AEAD_CHACHA20_POLY1305"),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("AEAD_SM4_GCM"), "the supported ones are named: {error}");
 
     // An AES-256-GCM resource labelled SM4-GCM is opened as SM4-GCM, and fails as such.
@@ -249,7 +259,8 @@ async fn a_payload_not_matching_its_type_decodes_says_where_and_shows_no_value()
 #[tokio::test]
 async fn a_sealed_payload_that_is_not_a_json_object_is_refused() {
     let server = start().await;
-    let (headers, body) = server.notification("REFUND.SUCCESS", RESOURCE, &json!(["not", "an", "object"]), Tamper::None);
+    let (headers, body) =
+        server.notification("REFUND.SUCCESS", RESOURCE, &json!(["not", "an", "object"]), Tamper::None);
 
     let error = notifications().open(&headers, &body).await.expect_err("nothing to type");
 
@@ -680,12 +691,14 @@ mod over_http {
         let payload = sample_transaction("ORDER-HTTP");
         let id = || Tamper::Id("EV-HTTP-1".into());
 
-        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
+        let (status, body) =
+            server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
         assert_eq!((status, body.as_str()), (204, ""));
         assert_eq!(seen.recv().await.unwrap(), "ORDER-HTTP 100");
 
         // A duplicate: success again, not processed.
-        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
+        let (status, _) =
+            server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, id()).await.expect("delivered");
         assert_eq!(status, 204);
 
         // Spoiled deliveries: failure statuses with the documented body, nothing processed.
@@ -698,7 +711,10 @@ mod over_http {
             (Tamper::Ciphertext, 400),
             (Tamper::WrongApiV3Key, 400),
         ] {
-            let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, tamper.clone()).await.expect("delivered");
+            let (status, body) = server
+                .deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, tamper.clone())
+                .await
+                .expect("delivered");
             assert_eq!(status, expected, "{tamper:?}: {body}");
             let message = fail_message(&body);
             assert!(!message.contains(APIV3_KEY) && !message.contains("oUpF8u"), "{message}");
@@ -708,11 +724,13 @@ mod over_http {
         fail.store(true, Ordering::SeqCst);
         let retry = || Tamper::Id("EV-HTTP-2".into());
         let payload = sample_transaction("ORDER-HTTP-RETRY");
-        let (status, body) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
+        let (status, body) =
+            server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
         assert_eq!(status, 500);
         assert_eq!(fail_message(&body), "processing failed");
         fail.store(false, Ordering::SeqCst);
-        let (status, _) = server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
+        let (status, _) =
+            server.deliver(&url, "TRANSACTION.SUCCESS", RESOURCE, &payload, retry()).await.expect("delivered");
         assert_eq!(status, 204);
         assert_eq!(seen.recv().await.unwrap(), "ORDER-HTTP-RETRY 100");
 
@@ -726,13 +744,18 @@ mod over_http {
         let server = start().await;
         let (url, mut seen) = app(notifications(), Arc::default()).await;
 
-        let (status, _) =
-            server.deliver(&url, "REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-HTTP"), Tamper::None).await.expect("delivered");
+        let (status, _) = server
+            .deliver(&url, "REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-HTTP"), Tamper::None)
+            .await
+            .expect("delivered");
         assert_eq!(status, 204);
         let refund = seen.recv().await.unwrap();
         assert!(refund.starts_with("other RefundSuccess(") && refund.contains("REFUND-HTTP"), "{refund}");
 
-        let (status, _) = server.deliver(&url, "MARKETING.NEW", RESOURCE, &json!({ "k": "v" }), Tamper::None).await.expect("delivered");
+        let (status, _) = server
+            .deliver(&url, "MARKETING.NEW", RESOURCE, &json!({ "k": "v" }), Tamper::None)
+            .await
+            .expect("delivered");
         assert_eq!(status, 204);
         let unknown = seen.recv().await.unwrap();
         assert!(unknown.contains("MARKETING.NEW") && unknown.contains("\"k\""), "{unknown}");
@@ -770,8 +793,12 @@ async fn an_attackers_unknown_serial_does_not_use_up_the_refresh_for_a_genuine_r
         }
     });
 
-    let (headers, body) =
-        server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-ATTACK"), Tamper::UnknownSerial);
+    let (headers, body) = server.notification(
+        "TRANSACTION.SUCCESS",
+        RESOURCE,
+        &sample_transaction("ORDER-ATTACK"),
+        Tamper::UnknownSerial,
+    );
     let error = notifications.open(&headers, &body).await.unwrap_err();
     assert!(matches!(error, NotifyError::Verify(VerifyError::UnknownSerial(_))), "{error:?}");
 
@@ -839,9 +866,8 @@ async fn a_lease_and_ttl_of_duration_max_mean_forever_not_a_panic() {
     let guard = wechatpay::notify::InMemoryReplayGuard::with_limits(10, std::time::Duration::MAX)
         .lease(std::time::Duration::MAX);
     let notifications = notifications().replay_guard(guard);
-    let deliver = || {
-        server.notification("REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-MAX"), Tamper::Id("EV-MAX".into()))
-    };
+    let deliver =
+        || server.notification("REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-MAX"), Tamper::Id("EV-MAX".into()));
 
     let (headers, body) = deliver();
     let (_, claim) = notifications.handle(&headers, &body).await.unwrap();

@@ -9,10 +9,10 @@ use sha2::{Digest as _, Sha256};
 use wechatpay::runtime::{Encrypted, File};
 use wechatpay::{BillFile, Client, Error};
 
-use base64::Engine as _;
 use crate::fixtures::keys::{self, pem};
-use wechatpay_sdk_sandbox::Sandbox;
 use crate::support::*;
+use base64::Engine as _;
+use wechatpay_sdk_sandbox::Sandbox;
 
 const APPID: &str = "wxd678efh567hg6787";
 
@@ -60,23 +60,25 @@ async fn catering_sync_status_through_the_chain_answers_204_and_is_signed() {
         .status(Status::CreateDeal)
         .action_time("2018-06-08T10:34:56+08:00")
         .out_order_no("20150806125346")
-        .dish_list(DishList::builder()
-            .out_dish_no("1")
-            .name("清汤锅底")
-            .price(1)
-            .unit(Unit::ByShare)
-            .count("1.5".parse::<wechatpay::runtime::Number>().unwrap())
-            .discount(100)
-            .r#type("FAST_FOOD")
-            .priority(1)
-            .properties(
-                Properties::builder()
-                    .taste("辣")
-                    .cuisine("炒")
-                    .main_material("猪肝")
-                    .ingredients("葱")
-                    .others("有机"),
-            ))
+        .dish_list(
+            DishList::builder()
+                .out_dish_no("1")
+                .name("清汤锅底")
+                .price(1)
+                .unit(Unit::ByShare)
+                .count("1.5".parse::<wechatpay::runtime::Number>().unwrap())
+                .discount(100)
+                .r#type("FAST_FOOD")
+                .priority(1)
+                .properties(
+                    Properties::builder()
+                        .taste("辣")
+                        .cuisine("炒")
+                        .main_material("猪肝")
+                        .ingredients("葱")
+                        .others("有机"),
+                ),
+        )
         .build()
         .expect("complete request");
 
@@ -108,8 +110,7 @@ async fn payscore_sync_fills_the_path_parameter_and_decodes_the_order() {
         .build()
         .unwrap();
 
-    let order =
-        client.v3().payscore().serviceorder().by_out_order_no().sync().post(request).await.expect("synced");
+    let order = client.v3().payscore().serviceorder().by_out_order_no().sync().post(request).await.expect("synced");
 
     assert_eq!(order.out_order_no, "1234323JKHDFE1243252");
     assert_eq!(order.service_id, "500001");
@@ -122,23 +123,14 @@ async fn prepay_then_pay_sign_for_jsapi_and_app() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
 
-    let prepay = client
-        .v3()
-        .pay()
-        .transactions()
-        .jsapi()
-        .post(jsapi_order("1217752501201407033233368018"))
-        .await
-        .unwrap();
+    let prepay =
+        client.v3().pay().transactions().jsapi().post(jsapi_order("1217752501201407033233368018")).await.unwrap();
     assert!(prepay.prepay_id.starts_with("wx"), "{}", prepay.prepay_id);
 
     let jsapi = client.jsapi_pay_params(APPID, &prepay.prepay_id).await.unwrap();
     assert_eq!(jsapi.package, format!("prepay_id={}", prepay.prepay_id));
     assert_eq!(jsapi.sign_type, "RSA");
-    assert!(merchant_signed(
-        &[&jsapi.app_id, &jsapi.time_stamp, &jsapi.nonce_str, &jsapi.package],
-        &jsapi.pay_sign
-    ));
+    assert!(merchant_signed(&[&jsapi.app_id, &jsapi.time_stamp, &jsapi.nonce_str, &jsapi.package], &jsapi.pay_sign));
     let json = serde_json::to_value(&jsapi).unwrap();
     assert_eq!(json["appId"], APPID);
     assert_eq!(json["paySign"], jsapi.pay_sign.as_str());
@@ -173,11 +165,8 @@ async fn query_by_transaction_id_through_the_chain() {
     use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let request = Request::builder()
-        .transaction_id("4200000985202103031441826014")
-        .mchid(keys::MERCHANT_ID)
-        .build()
-        .unwrap();
+    let request =
+        Request::builder().transaction_id("4200000985202103031441826014").mchid(keys::MERCHANT_ID).build().unwrap();
 
     let transaction = client.v3().pay().transactions().id().by_transaction_id().get(request).await.unwrap();
 
@@ -190,11 +179,8 @@ async fn close_answers_204_no_content() {
     use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let request = Request::builder()
-        .out_trade_no("1217752501201407033233368018")
-        .mchid(keys::MERCHANT_ID)
-        .build()
-        .unwrap();
+    let request =
+        Request::builder().out_trade_no("1217752501201407033233368018").mchid(keys::MERCHANT_ID).build().unwrap();
 
     client.send(request).await.expect("closed");
 
@@ -253,7 +239,8 @@ async fn an_upload_gets_its_file_name_and_digest_from_the_file() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
     let image = b"\x89PNG\r\n\x1a\n bytes whose digest the client computes".to_vec();
-    let request = Request::builder().file(File::new("avatar.png", image.clone())).meta(Meta::builder()).build().unwrap();
+    let request =
+        Request::builder().file(File::new("avatar.png", image.clone())).meta(Meta::builder()).build().unwrap();
 
     client.send(request).await.expect("the server checked the SHA-256 the client computed");
 
@@ -266,12 +253,17 @@ async fn an_upload_gets_its_file_name_and_digest_from_the_file() {
 /// SM3: both filled by the client, checked by the server.
 #[tokio::test]
 async fn an_invoice_upload_carries_the_sm3_digest_of_its_file() {
-    use wechatpay::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::{FileType, Meta, Request};
+    use wechatpay::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::{
+        FileType, Meta, Request,
+    };
     let server = public_key_server().await;
     let client = public_key_client(&server);
     let pdf = b"%PDF-1.7 an electronic invoice".to_vec();
-    let request =
-        Request::builder().file(File::new("fapiao.pdf", pdf.clone())).meta(Meta::builder().file_type(FileType::Pdf)).build().unwrap();
+    let request = Request::builder()
+        .file(File::new("fapiao.pdf", pdf.clone()))
+        .meta(Meta::builder().file_type(FileType::Pdf))
+        .build()
+        .unwrap();
 
     let uploaded = client.send(request).await.expect("the server checked the SM3 the client computed");
 
@@ -297,10 +289,7 @@ async fn bill_download_checks_the_sha1_digest() {
 
     let downloads = requests_to(&server, "/v3/billdownload/file");
     assert_eq!(downloads.len(), 2);
-    assert!(
-        downloads.iter().all(|request| request.authorization_ok),
-        "downloads are signed with their path and query"
-    );
+    assert!(downloads.iter().all(|request| request.authorization_ok), "downloads are signed with their path and query");
 }
 
 #[tokio::test]
@@ -319,10 +308,8 @@ async fn a_corrupted_bill_is_a_digest_error() {
         other => panic!("expected a digest error, got {other:?}"),
     }
 
-    let mut stream = client
-        .download_bill_stream(BillFile::new(&bill.download_url, "SHA1", &bill.hash_value))
-        .await
-        .unwrap();
+    let mut stream =
+        client.download_bill_stream(BillFile::new(&bill.download_url, "SHA1", &bill.hash_value)).await.unwrap();
     let mut last = None;
     while let Some(item) = stream.next_chunk().await {
         last = Some(item);
@@ -377,8 +364,7 @@ async fn parameter_errors_keep_their_detail() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
 
-    let error =
-        client.send(Request::builder().bill_date("2024/03/01").build().unwrap()).await.expect_err("400");
+    let error = client.send(Request::builder().bill_date("2024/03/01").build().unwrap()).await.expect_err("400");
 
     match error {
         Error::Api { status, code, detail: Some(detail), .. } => {
@@ -399,12 +385,7 @@ async fn sensitive_fields_are_encrypted_with_the_public_key_and_named_in_wechatp
     let server = public_key_server().await;
     let client = public_key_client(&server);
     let receiver = |account: &str, name: &str| {
-        Receivers::builder()
-            .r#type("PERSONAL_OPENID")
-            .account(account)
-            .name(name)
-            .amount(10)
-            .description("分给商户")
+        Receivers::builder().r#type("PERSONAL_OPENID").account(account).name(name).amount(10).description("分给商户")
     };
     let request = Request::builder()
         .appid(APPID)
@@ -440,12 +421,14 @@ async fn a_prepared_request_sent_by_another_http_client_is_accepted() {
         .appid(APPID)
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125347")
-        .receivers(Receivers::builder()
-            .r#type("PERSONAL_OPENID")
-            .account("86693852")
-            .name("张三")
-            .amount(10)
-            .description("分给商户"))
+        .receivers(
+            Receivers::builder()
+                .r#type("PERSONAL_OPENID")
+                .account("86693852")
+                .name("张三")
+                .amount(10)
+                .description("分给商户"),
+        )
         .unfreeze_unsplit(true)
         .build()
         .unwrap();
@@ -599,10 +582,7 @@ mod custom {
         const DEFAULT_BASE_URI: Option<&'static str> = None;
 
         fn path(&self, _out: &mut Writing<'_>) -> String {
-            format!(
-                "/v3/pay/transactions/out-trade-no/{}",
-                wechatpay::runtime::encode_path_segment(&self.out_trade_no)
-            )
+            format!("/v3/pay/transactions/out-trade-no/{}", wechatpay::runtime::encode_path_segment(&self.out_trade_no))
         }
 
         fn query(&self, _out: &mut Writing<'_>) -> Vec<(&'static str, String)> {
@@ -659,7 +639,8 @@ async fn a_base_uri_outside_wechatpay_and_the_clients_hosts_is_refused_before_se
     }
     // The same through the registry's JSON, where `base_uri` is any string a caller passes on.
     let info = wechatpay::registry::find("GET", "/v3/global/refund/recharge-balance").expect("documented");
-    let op = wechatpay_sdk_sandbox::pages::find(wechatpay_sdk_sandbox::pages::api(), "GET", info.path).expect("documented");
+    let op =
+        wechatpay_sdk_sandbox::pages::find(wechatpay_sdk_sandbox::pages::api(), "GET", info.path).expect("documented");
     let fields = wechatpay_sdk_sandbox::pages::request_json(op, "http://attacker.example/");
     let request = info.request_from_json(fields).expect("builds");
     let error = client.send_erased(request).await.expect_err("refused");
@@ -726,7 +707,9 @@ async fn the_authorization_of_a_prepared_request_is_sensitive_and_not_in_its_deb
 async fn api_calls_do_not_follow_redirects() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    server.misbehave(wechatpay_sdk_sandbox::Misbehaviour::Redirect(format!("/v3/pay/transactions/out-trade-no/{ORDER}?mchid=1900000109")));
+    server.misbehave(wechatpay_sdk_sandbox::Misbehaviour::Redirect(format!(
+        "/v3/pay/transactions/out-trade-no/{ORDER}?mchid=1900000109"
+    )));
 
     let error = client.send(query("REDIRECTED")).await.expect_err("a redirect is not an answer");
 
@@ -759,8 +742,8 @@ async fn the_client_fills_the_merchant_id_left_unset_and_keeps_one_set() {
 /// the defaulted field is named; a value of the wrong kind is an error naming its JSON path.
 #[tokio::test]
 async fn an_answer_off_the_documented_shape_decodes_leniently_through_the_client() {
-    use wechatpay_sdk_sandbox::Misbehaviour;
     use wechatpay::types::TradeState;
+    use wechatpay_sdk_sandbox::Misbehaviour;
 
     let server = public_key_server().await;
     let client = public_key_client(&server);
@@ -792,7 +775,10 @@ async fn an_answer_off_the_documented_shape_decodes_leniently_through_the_client
     assert_eq!(order.promotion_detail.as_ref().expect("kept")[1].amount, 0, "defaulted");
     assert!(matches!(order.trade_state, TradeState::Success), "what fits is typed");
     let json = order.json().expect("the verified body");
-    assert_eq!((json["promotion_detail"][1]["amount"].as_str(), json["undocumented"]["x"].as_i64()), (Some("five"), Some(1)));
+    assert_eq!(
+        (json["promotion_detail"][1]["amount"].as_str(), json["undocumented"]["x"].as_i64()),
+        (Some("five"), Some(1))
+    );
     let error = order.strict().expect_err("strict refuses a defaulted value");
     assert!(matches!(&error, Error::Deviated { deviations, .. } if deviations.len() == 1), "{error:?}");
     assert!(error.outcome_unknown(), "the request succeeded: never a definite failure");

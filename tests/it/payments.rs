@@ -18,10 +18,7 @@ use crate::support::{apiv3_key, builder};
 
 /// A sandbox that knows only what it was told (no canned orders), and a client with the APIv3 key.
 async fn start() -> (Sandbox, Client) {
-    let config = Config {
-        unrecorded: Unrecorded::NotFound,
-        ..crate::fixtures::config()
-    };
+    let config = Config { unrecorded: Unrecorded::NotFound, ..crate::fixtures::config() };
     let sandbox = Sandbox::start(config).await.expect("sandbox starts");
     let client = builder(&sandbox).apiv3_key(apiv3_key()).build().expect("client");
     (sandbox, client)
@@ -31,21 +28,18 @@ async fn start() -> (Sandbox, Client) {
 async fn notify_url(client: &Client, failures: usize) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
     let (events, received) = tokio::sync::mpsc::unbounded_channel();
     let failed = Arc::new(AtomicUsize::new(0));
-    let route = handler(
-        client.notifications().unwrap(),
-        move |notification: Notification| async move {
-            if failed.fetch_add(1, Ordering::SeqCst) < failures {
-                return Err("not yet");
-            }
-            let text = match notification.event {
-                Event::TransactionSuccess(order) => format!("paid {} {}", order.out_trade_no, order.amount.total),
-                Event::RefundSuccess(refund) => format!("refunded {} {}", refund.out_refund_no, refund.amount.refund),
-                other => format!("{other:?}"),
-            };
-            let _ = events.send(text);
-            Ok(())
-        },
-    );
+    let route = handler(client.notifications().unwrap(), move |notification: Notification| async move {
+        if failed.fetch_add(1, Ordering::SeqCst) < failures {
+            return Err("not yet");
+        }
+        let text = match notification.event {
+            Event::TransactionSuccess(order) => format!("paid {} {}", order.out_trade_no, order.amount.total),
+            Event::RefundSuccess(refund) => format!("refunded {} {}", refund.out_refund_no, refund.amount.refund),
+            other => format!("{other:?}"),
+        };
+        let _ = events.send(text);
+        Ok(())
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, axum::Router::new().route("/notify", route)).await });
@@ -65,10 +59,7 @@ fn order(out_trade_no: &str, notify_url: &str, total: i64) -> Request {
 }
 
 async fn state(client: &Client, out_trade_no: &str) -> Result<String, wechatpay::Error> {
-    let query = by_out_trade_no::get::Request::builder()
-        .out_trade_no(out_trade_no)
-        .build()
-        .unwrap();
+    let query = by_out_trade_no::get::Request::builder().out_trade_no(out_trade_no).build().unwrap();
     Ok(client.send(query).await?.trade_state.to_string())
 }
 
@@ -86,11 +77,7 @@ fn refund_of(out_trade_no: &str, out_refund_no: &str, amount: i64, notify_url: &
 async fn an_order_follows_its_state_from_creation_to_payment() {
     let (sandbox, client) = start().await;
     let (url, mut events) = notify_url(&client, 0).await;
-    assert_eq!(
-        state(&client, "PAY-1").await.unwrap_err().code(),
-        Some("ORDER_NOT_EXIST"),
-        "never created"
-    );
+    assert_eq!(state(&client, "PAY-1").await.unwrap_err().code(), Some("ORDER_NOT_EXIST"), "never created");
 
     client.send(order("PAY-1", &url, 100)).await.expect("created");
     assert_eq!(state(&client, "PAY-1").await.unwrap(), "NOTPAY");
@@ -115,30 +102,18 @@ async fn a_closed_order_cannot_be_paid_and_a_paid_one_cannot_be_closed() {
     use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close;
     let (sandbox, client) = start().await;
     let close = |no: &str| close::post::Request::builder().out_trade_no(no).build().unwrap();
-    client
-        .send(order("CLOSE-1", "https://example.com/n", 100))
-        .await
-        .unwrap();
+    client.send(order("CLOSE-1", "https://example.com/n", 100)).await.unwrap();
     client.send(close("CLOSE-1")).await.expect("closed");
     assert_eq!(state(&client, "CLOSE-1").await.unwrap(), "CLOSED");
     assert!(sandbox.pay("CLOSE-1").is_err());
 
-    client
-        .send(order("CLOSE-2", "https://example.com/n", 100))
-        .await
-        .unwrap();
+    client.send(order("CLOSE-2", "https://example.com/n", 100)).await.unwrap();
     sandbox.pay("CLOSE-2").unwrap();
     let delivery = &sandbox.deliveries()[0];
     let error = delivery.attempts[0].error.as_deref().unwrap_or_default();
-    assert!(
-        delivery.given_up && error.contains("example.com is not a loopback address"),
-        "{delivery:?}"
-    );
+    assert!(delivery.given_up && error.contains("example.com is not a loopback address"), "{delivery:?}");
     let error = client.send(close("CLOSE-2")).await.unwrap_err();
-    assert_eq!(
-        (error.status().map(|s| s.as_u16()), error.code()),
-        (Some(400), Some("ORDER_PAID"))
-    );
+    assert_eq!((error.status().map(|s| s.as_u16()), error.code()), (Some(400), Some("ORDER_PAID")));
 }
 
 #[tokio::test]
@@ -171,43 +146,28 @@ async fn refunds_move_to_their_end_and_never_exceed_the_refundable_balance() {
     sandbox.pay("REF-1").unwrap();
     assert_eq!(events.recv().await.unwrap(), "paid REF-1 100");
 
-    let first = client
-        .send(refund_of("REF-1", "R-1", 60, &url))
-        .await
-        .expect("refund accepted");
+    let first = client.send(refund_of("REF-1", "R-1", 60, &url)).await.expect("refund accepted");
     assert_eq!(first.status.to_string(), "PROCESSING");
     let beyond = client.send(refund_of("REF-1", "R-2", 50, &url)).await.unwrap_err();
-    assert_eq!(
-        (beyond.status().map(|s| s.as_u16()), beyond.code()),
-        (Some(403), Some("NOT_ENOUGH"))
-    );
+    assert_eq!((beyond.status().map(|s| s.as_u16()), beyond.code()), (Some(403), Some("NOT_ENOUGH")));
 
     sandbox.complete_refund("R-1", RefundStatus::Success).unwrap();
     assert_eq!(events.recv().await.unwrap(), "refunded R-1 60");
-    let query = by_out_refund_no::get::Request::builder()
-        .out_refund_no("R-1")
-        .build()
-        .unwrap();
+    let query = by_out_refund_no::get::Request::builder().out_refund_no("R-1").build().unwrap();
     assert_eq!(client.send(query).await.unwrap().status.to_string(), "SUCCESS");
     assert_eq!(state(&client, "REF-1").await.unwrap(), "REFUND");
 
     // A closed refund gives its amount back.
     client.send(refund_of("REF-1", "R-3", 40, &url)).await.unwrap();
     sandbox.complete_refund("R-3", RefundStatus::Closed).unwrap();
-    client
-        .send(refund_of("REF-1", "R-4", 40, &url))
-        .await
-        .expect("40 refundable again");
+    client.send(refund_of("REF-1", "R-4", 40, &url)).await.expect("40 refundable again");
 }
 
 #[tokio::test]
 async fn the_bills_of_the_day_are_built_from_the_ledger_with_their_digest() {
     use wechatpay::v3::bill::{fundflowbill, tradebill};
     let (sandbox, client) = start().await;
-    client
-        .send(order("BILL-1", "https://example.com/n", 250))
-        .await
-        .unwrap();
+    client.send(order("BILL-1", "https://example.com/n", 250)).await.unwrap();
     sandbox.pay("BILL-1").unwrap();
     let today = sandbox.order("BILL-1").unwrap()["success_time"].as_str().unwrap()[..10].to_owned();
 
@@ -221,26 +181,12 @@ async fn the_bills_of_the_day_are_built_from_the_ledger_with_their_digest() {
         let text = String::from_utf8(file).unwrap();
         assert!(text.contains("`BILL-1,") && text.contains("`2.50,"), "{text}");
     }
-    let flow = client
-        .send(
-            fundflowbill::get::Request::builder()
-                .bill_date(today.as_str())
-                .build()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let flow =
+        client.send(fundflowbill::get::Request::builder().bill_date(today.as_str()).build().unwrap()).await.unwrap();
     let text = String::from_utf8(client.download_bill(&*flow).await.unwrap()).unwrap();
     assert!(text.contains("`收入,`2.50,`2.50,"), "{text}");
 
-    let empty = client
-        .send(
-            tradebill::get::Request::builder()
-                .bill_date("2001-01-01")
-                .build()
-                .unwrap(),
-        )
-        .await;
+    let empty = client.send(tradebill::get::Request::builder().bill_date("2001-01-01").build().unwrap()).await;
     assert_eq!(empty.unwrap_err().code(), Some("NO_STATEMENT_EXIST"));
 }
 
@@ -250,29 +196,15 @@ async fn the_control_endpoints_pay_and_show_deliveries_over_http() {
     let (url, mut events) = notify_url(&client, 0).await;
     client.send(order("HTTP-1", &url, 100)).await.unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let paid = http
-        .post(format!("{}sandbox/orders/HTTP-1/pay", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let paid = http.post(format!("{}sandbox/orders/HTTP-1/pay", sandbox.base_url())).send().await.unwrap();
     assert_eq!(paid.status(), 200);
     let paid: serde_json::Value = paid.json().await.unwrap();
     assert_eq!(paid["trade_state"], "SUCCESS");
     assert_eq!(events.recv().await.unwrap(), "paid HTTP-1 100");
-    let missing = http
-        .post(format!("{}sandbox/orders/NOPE/pay", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let missing = http.post(format!("{}sandbox/orders/NOPE/pay", sandbox.base_url())).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    let deliveries: serde_json::Value = http
-        .get(format!("{}sandbox/deliveries", sandbox.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let deliveries: serde_json::Value =
+        http.get(format!("{}sandbox/deliveries", sandbox.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(deliveries[0]["event_type"], "TRANSACTION.SUCCESS");
     assert_eq!(deliveries[0]["delivered"], true);
 }
@@ -280,33 +212,16 @@ async fn the_control_endpoints_pay_and_show_deliveries_over_http() {
 #[tokio::test]
 async fn faults_and_key_rotation_are_set_over_http() {
     let (sandbox, client) = start().await;
-    client
-        .send(order("FAULT-1", "https://example.com/n", 100))
-        .await
-        .unwrap();
+    client.send(order("FAULT-1", "https://example.com/n", 100)).await.unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let control = |method: reqwest::Method, path: &str| {
-        http.request(method, format!("{}sandbox/{path}", sandbox.base_url()))
-            .send()
+        http.request(method, format!("{}sandbox/{path}", sandbox.base_url())).send()
     };
 
-    assert_eq!(
-        control(reqwest::Method::POST, "faults/server-error")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(control(reqwest::Method::POST, "faults/server-error").await.unwrap().status(), 200);
     let error = state(&client, "FAULT-1").await.unwrap_err();
-    assert_eq!(
-        (error.status().map(|s| s.as_u16()), error.code()),
-        (Some(500), Some("SYSTEM_ERROR"))
-    );
-    assert_eq!(
-        state(&client, "FAULT-1").await.unwrap(),
-        "NOTPAY",
-        "once: the next request only"
-    );
+    assert_eq!((error.status().map(|s| s.as_u16()), error.code()), (Some(500), Some("SYSTEM_ERROR")));
+    assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY", "once: the next request only");
 
     let query = "faults/bad-signature?path=/v3/pay/transactions/out-trade-no/FAULT-1";
     assert_eq!(control(reqwest::Method::POST, query).await.unwrap().status(), 200);
@@ -318,46 +233,21 @@ async fn faults_and_key_rotation_are_set_over_http() {
     }
     assert_eq!(control(reqwest::Method::DELETE, "faults").await.unwrap().status(), 200);
     assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
-    assert_eq!(
-        control(reqwest::Method::POST, "faults/no-such-fault")
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    control(reqwest::Method::POST, "faults/frequency-limited?times=always")
-        .await
-        .unwrap();
+    assert_eq!(control(reqwest::Method::POST, "faults/no-such-fault").await.unwrap().status(), 400);
+    control(reqwest::Method::POST, "faults/frequency-limited?times=always").await.unwrap();
     let error = state(&client, "FAULT-1").await.unwrap_err();
-    assert_eq!(
-        (error.status().map(|s| s.as_u16()), error.code()),
-        (Some(429), Some("FREQUENCY_LIMITED"))
-    );
+    assert_eq!((error.status().map(|s| s.as_u16()), error.code()), (Some(429), Some("FREQUENCY_LIMITED")));
     control(reqwest::Method::DELETE, "faults").await.unwrap();
 
     // The client trusts the platform certificate it downloads: a rotation to the second one is
     // picked up by a new download, as with WeChat Pay.
-    let downloads = || {
-        sandbox
-            .requests()
-            .iter()
-            .filter(|r| r.path_and_query == "/v3/certificates")
-            .count()
-    };
+    let downloads = || sandbox.requests().iter().filter(|r| r.path_and_query == "/v3/certificates").count();
     let before = downloads();
-    let rotated: serde_json::Value = control(reqwest::Method::POST, "signer/platform2")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated: serde_json::Value =
+        control(reqwest::Method::POST, "signer/platform2").await.unwrap().json().await.unwrap();
     assert_eq!(rotated["serial"], crate::fixtures::keys::PLATFORM2_SERIAL);
     assert_eq!(state(&client, "FAULT-1").await.unwrap(), "NOTPAY");
-    assert_eq!(
-        downloads(),
-        before + 1,
-        "the unknown serial made the client download the certificates"
-    );
+    assert_eq!(downloads(), before + 1, "the unknown serial made the client download the certificates");
 }
 
 #[tokio::test]
@@ -376,19 +266,10 @@ async fn a_combined_order_is_paid_with_its_sub_orders_and_notified_once() {
         "sub_orders": [sub_order("C-1-A", 100), sub_order("C-1-B", 250)]
     });
     let send = |method: &str, path: &str, fields: serde_json::Value| {
-        let request = wechatpay::registry::find(method, path)
-            .unwrap()
-            .request_from_json(fields)
-            .unwrap();
+        let request = wechatpay::registry::find(method, path).unwrap().request_from_json(fields).unwrap();
         client.send_erased(request)
     };
-    let prepay = send(
-        "POST",
-        "/v3/combine-transactions/jsapi",
-        serde_json::json!({ "json": body }),
-    )
-    .await
-    .unwrap();
+    let prepay = send("POST", "/v3/combine-transactions/jsapi", serde_json::json!({ "json": body })).await.unwrap();
     assert!(prepay["prepay_id"].as_str().is_some_and(|id| id.starts_with("wx")));
     let query = || {
         send(
@@ -409,11 +290,7 @@ async fn a_combined_order_is_paid_with_its_sub_orders_and_notified_once() {
 
     sandbox.pay("C-1").expect("the user pays the combined order");
     assert_eq!(states(&query().await.unwrap()), ["SUCCESS", "SUCCESS"]);
-    assert_eq!(
-        state(&client, "C-1-B").await.unwrap(),
-        "SUCCESS",
-        "a sub-order is an order of its own"
-    );
+    assert_eq!(state(&client, "C-1-B").await.unwrap(), "SUCCESS", "a sub-order is an order of its own");
     let deliveries = sandbox.deliveries();
     assert_eq!(deliveries.len(), 1, "one notification for the combined order");
     assert_eq!(deliveries[0].payload["combine_out_trade_no"], "C-1");

@@ -7,9 +7,9 @@ use wechatpay::runtime::Sensitive;
 use wechatpay::{ApiV3Key, Error, MerchantKey};
 
 use crate::fixtures::keys::{self, pem};
-use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox, Tamper};
 use crate::fixtures::sample_transaction;
 use crate::support::*;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox, Tamper};
 
 const NAME: &str = "张三丰";
 const ATTACH: &str = "ATTACH-ONLY-IN-THE-CIPHERTEXT";
@@ -68,9 +68,8 @@ async fn keys_clients_builders_and_handlers_print_no_secret() {
     let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");
     let merchant = MerchantKey::from_pem(&pem("merchant_key.pem")).unwrap();
     let apiv3 = ApiV3Key::new(keys::APIV3_KEY).unwrap();
-    let builder = builder(&server)
-        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
-        .apiv3_key(apiv3.clone());
+    let builder =
+        builder(&server).wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key()).apiv3_key(apiv3.clone());
     let shown = format!("{merchant:?} {apiv3:?} {builder:?}");
     let client = builder.build().unwrap();
     let notifications = client.notifications().unwrap();
@@ -119,7 +118,9 @@ async fn errors_met_on_the_way_print_no_secret() {
     }
     let keyless = builder(&server).build().unwrap();
     errors.push(keyless.send(profit_sharing()).await.expect_err("no key to encrypt with"));
-    errors.push(client.decrypt(&wechatpay::runtime::Encrypted::new("bm90IGEgY2lwaGVydGV4dA==")).await.expect_err("not ours"));
+    errors.push(
+        client.decrypt(&wechatpay::runtime::Encrypted::new("bm90IGEgY2lwaGVydGV4dA==")).await.expect_err("not ours"),
+    );
     let signatures = signatures(&server);
     assert!(!signatures.is_empty());
     for error in &errors {

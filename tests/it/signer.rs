@@ -52,38 +52,23 @@ fn client(server: &wechatpay_sdk_sandbox::Sandbox, remote: Arc<Remote>) -> Clien
 #[tokio::test]
 async fn a_key_held_elsewhere_signs_requests_and_pay_parameters_and_opens_fields() {
     let server = public_key_server().await;
-    let remote = Arc::new(Remote {
-        calls: AtomicUsize::new(0),
-        down: false,
-    });
+    let remote = Arc::new(Remote { calls: AtomicUsize::new(0), down: false });
     let client = client(&server, remote.clone());
 
     client.send(query(ORDER)).await.expect("signed by the remote key");
     assert!(server.requests()[0].authorization_ok);
     let params = client.jsapi_pay_params("wxd678efh567hg6787", "wx2014").await.unwrap();
-    let message = format!(
-        "wxd678efh567hg6787\n{}\n{}\nprepay_id=wx2014\n",
-        params.time_stamp, params.nonce_str
-    );
+    let message = format!("wxd678efh567hg6787\n{}\n{}\nprepay_id=wx2014\n", params.time_stamp, params.nonce_str);
     assert!(merchant_key().public_key().verify(message.as_bytes(), &params.pay_sign));
     let sealed = merchant_key().public_key().encrypt("13800138000").unwrap();
-    assert_eq!(
-        client.decrypt(&Encrypted::new(sealed)).await.unwrap().expose(),
-        "13800138000"
-    );
+    assert_eq!(client.decrypt(&Encrypted::new(sealed)).await.unwrap().expose(), "13800138000");
     assert_eq!(remote.calls.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
 async fn a_signer_that_fails_sends_nothing_and_says_why() {
     let server = public_key_server().await;
-    let client = client(
-        &server,
-        Arc::new(Remote {
-            calls: AtomicUsize::new(0),
-            down: true,
-        }),
-    );
+    let client = client(&server, Arc::new(Remote { calls: AtomicUsize::new(0), down: true }));
 
     let error = client.send(query(ORDER)).await.expect_err("no signature");
 
@@ -96,9 +81,6 @@ async fn a_signer_that_fails_sends_nothing_and_says_why() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let error = signer_only
-        .decrypt(&Encrypted::new("AAAA"))
-        .await
-        .expect_err("no decrypter");
+    let error = signer_only.decrypt(&Encrypted::new("AAAA")).await.expect_err("no decrypter");
     assert!(error.to_string().contains("ClientBuilder::decrypter"), "{error}");
 }

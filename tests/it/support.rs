@@ -53,11 +53,7 @@ pub async fn public_key_server() -> Sandbox {
 
 /// The requests of `server` to `path` (query excluded).
 pub fn requests_to(server: &Sandbox, path: &str) -> Vec<RecordedRequest> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|request| request.path_and_query.split('?').next() == Some(path))
-        .collect()
+    server.requests().into_iter().filter(|request| request.path_and_query.split('?').next() == Some(path)).collect()
 }
 
 pub fn header<'a>(request: &'a RecordedRequest, name: &str) -> Option<&'a str> {

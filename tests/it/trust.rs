@@ -10,9 +10,9 @@ use wechatpay::notify::NotifyError;
 use wechatpay::{Error, Notifications, VerifyError};
 
 use crate::fixtures::keys::{self, APIV3_KEY};
-use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer, Tamper};
 use crate::fixtures::sample_transaction;
 use crate::support::*;
+use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer, Tamper};
 
 const CERTIFICATES: &str = "/v3/certificates";
 
@@ -40,7 +40,11 @@ async fn a_public_key_client_of_a_merchant_mid_switch_gets_answers_it_can_verify
 
     assert_eq!(order.headers().get("Wechatpay-Serial").unwrap(), keys::PUBLIC_KEY_ID);
     let sent = &server.requests()[0];
-    assert_eq!(header(sent, "wechatpay-serial"), Some(keys::PUBLIC_KEY_ID), "named on a request without sensitive fields");
+    assert_eq!(
+        header(sent, "wechatpay-serial"),
+        Some(keys::PUBLIC_KEY_ID),
+        "named on a request without sensitive fields"
+    );
     assert!(requests_to(&server, CERTIFICATES).is_empty(), "a public-key merchant never downloads certificates");
 }
 
@@ -49,7 +53,8 @@ async fn the_switching_server_signs_with_the_certificate_when_the_request_names_
     let server = switching_server().await;
     let client = public_key_only_client(&server);
     let http = reqwest::Client::new();
-    let signer_of = |answer: &reqwest::Response| answer.headers().get("Wechatpay-Serial").unwrap().to_str().unwrap().to_owned();
+    let signer_of =
+        |answer: &reqwest::Response| answer.headers().get("Wechatpay-Serial").unwrap().to_str().unwrap().to_owned();
 
     let named = http.execute(client.prepare(&query(ORDER)).await.unwrap()).await.unwrap();
     assert_eq!(signer_of(&named), keys::PUBLIC_KEY_ID, "the key the request named");
@@ -62,7 +67,10 @@ async fn the_switching_server_signs_with_the_certificate_when_the_request_names_
     let headers = answer.headers().clone();
     let body = answer.bytes().await.unwrap();
     let verified = client.wechatpay_keys().verify(&headers, &body, std::time::SystemTime::now());
-    assert!(matches!(verified, Err(VerifyError::UnknownSerial(_))), "what a public-key client cannot verify: {verified:?}");
+    assert!(
+        matches!(verified, Err(VerifyError::UnknownSerial(_))),
+        "what a public-key client cannot verify: {verified:?}"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +81,8 @@ async fn a_certificate_client_of_a_merchant_mid_switch_names_its_certificate() {
     let order = client.send(query(ORDER)).await.expect("verified with the downloaded certificate");
 
     assert_eq!(order.headers().get("Wechatpay-Serial").unwrap(), keys::PLATFORM_SERIAL);
-    let queries: Vec<_> = server.requests().into_iter().filter(|r| !r.path_and_query.starts_with(CERTIFICATES)).collect();
+    let queries: Vec<_> =
+        server.requests().into_iter().filter(|r| !r.path_and_query.starts_with(CERTIFICATES)).collect();
     assert_eq!(header(&queries[0], "wechatpay-serial"), Some(keys::PLATFORM_SERIAL));
 }
 
@@ -95,7 +104,9 @@ async fn a_serial_the_request_sets_itself_wins() {
     assert_eq!(sent.decrypted, [("receivers[0].name".to_owned(), "海南分账接收方".to_owned())]);
 }
 
-fn bank_search(account_number: &str) -> wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request {
+fn bank_search(
+    account_number: &str,
+) -> wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request {
     use wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request;
     Request::builder().account_number(account_number).build().unwrap()
 }
@@ -109,7 +120,8 @@ async fn generic_server() -> Sandbox {
         answers: wechatpay_sdk_sandbox::Answers::Pages,
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts")
+    .await
+    .expect("sandbox starts")
 }
 
 #[tokio::test]
@@ -121,7 +133,9 @@ async fn a_sensitive_query_parameter_travels_sealed() {
 
     let sent = &server.requests()[0];
     assert!(!sent.path_and_query.contains(CARD), "{}", sent.path_and_query);
-    assert!(sent.path_and_query.starts_with("/v3/capital/capitallhh/banks/search-banks-by-bank-account?account_number="));
+    assert!(sent
+        .path_and_query
+        .starts_with("/v3/capital/capitallhh/banks/search-banks-by-bank-account?account_number="));
     assert_eq!(sent.decrypted, [("query.account_number".to_owned(), CARD.to_owned())], "the key it names opens it");
     assert_eq!(header(sent, "wechatpay-serial"), Some(keys::PUBLIC_KEY_ID));
     let prepared = client.prepare(&bank_search(CARD)).await.unwrap();
@@ -143,12 +157,18 @@ async fn a_failed_call_with_a_sensitive_query_shows_no_url() {
 
 #[tokio::test]
 async fn a_forged_notification_never_makes_a_public_key_client_download_certificates() {
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let client = public_key_only_client(&server);
     let notifications = client.notifications().unwrap();
     for tamper in [Tamper::UnknownSerial, Tamper::UnknownSerial, Tamper::None] {
-        let (headers, body) =
-            server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &sample_transaction("FORGED"), tamper.clone());
+        let (headers, body) = server.notification(
+            "TRANSACTION.SUCCESS",
+            "encrypt-resource",
+            &sample_transaction("FORGED"),
+            tamper.clone(),
+        );
         let result = notifications.open(&headers, &body).await;
         match tamper {
             Tamper::None => assert!(result.is_ok(), "{result:?}"),
@@ -160,7 +180,9 @@ async fn a_forged_notification_never_makes_a_public_key_client_download_certific
 
 #[tokio::test]
 async fn a_public_key_id_naming_no_key_never_calls_the_key_refresher() {
-    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let refreshes = Arc::new(AtomicUsize::new(0));
     let keys = wechatpay::WechatpayKeys::with_public_key("PUB_KEY_ID_OTHER", wechatpay_public_key());
     let notifications = Notifications::new(keys, apiv3_key()).key_refresher({
@@ -258,8 +280,7 @@ async fn paging_from_an_offset_near_the_end_of_i64_ends_instead_of_overflowing()
     use wechatpay::v3::marketing::favor::stocks::get::Request;
     let server = generic_server().await;
     let client = public_key_client(&server);
-    let request =
-        Request::builder().offset(i64::MAX).limit(10).stock_creator_mchid(keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder().offset(i64::MAX).limit(10).stock_creator_mchid(keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 

@@ -7,8 +7,8 @@ use http::StatusCode;
 use wechatpay::{Client, Error, VerifyError};
 
 use crate::fixtures::keys;
-use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 use crate::support::*;
+use wechatpay_sdk_sandbox::{Misbehaviour, Sandbox};
 
 fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request {
     wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request::builder()
@@ -52,10 +52,7 @@ async fn a_stale_timestamp_is_rejected() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
     let error = verify_error(misbehaving(&client, &server, Misbehaviour::StaleTimestamp).await);
-    assert!(
-        matches!(error, VerifyError::StaleTimestamp { timestamp, now } if now - timestamp >= 600),
-        "{error:?}"
-    );
+    assert!(matches!(error, VerifyError::StaleTimestamp { timestamp, now } if now - timestamp >= 600), "{error:?}");
 }
 
 #[tokio::test]
@@ -150,11 +147,7 @@ async fn a_dropped_connection_is_a_transport_error() {
 #[tokio::test]
 async fn an_unsigned_error_page_from_a_proxy_is_reported_with_its_body() {
     let app = axum::Router::new().fallback(|| async {
-        (
-            StatusCode::BAD_GATEWAY,
-            [("content-type", "text/html")],
-            "<html><body>502 Bad Gateway</body></html>",
-        )
+        (StatusCode::BAD_GATEWAY, [("content-type", "text/html")], "<html><body>502 Bad Gateway</body></html>")
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -169,7 +169,13 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
             problems.extend(sandbox_api::sync(&api, &copy, check).map_err(io_error)?);
         }
     }
-    Ok(Outcome { summary, problems, coverage: coverage(&api), times: crate::times::TimeStats::of(&api), warnings: api.warnings })
+    Ok(Outcome {
+        summary,
+        problems,
+        coverage: coverage(&api),
+        times: crate::times::TimeStats::of(&api),
+        warnings: api.warnings,
+    })
 }
 
 fn summarize(api: &Api, files: &Files) -> Summary {

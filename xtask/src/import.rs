@@ -106,7 +106,9 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
 
     let texts: Vec<(&String, Result<String, Vec<PageError>>)> = sources
         .par_iter()
-        .map(|(relative, path)| (relative, std::fs::read_to_string(path).map_err(|e| vec![io_error(Path::new(relative), e)])))
+        .map(|(relative, path)| {
+            (relative, std::fs::read_to_string(path).map_err(|e| vec![io_error(Path::new(relative), e)]))
+        })
         .collect();
     // The rule deciding times reads the samples of every page (a page's neighbours count).
     let samples = Samples::collect(

@@ -642,7 +642,13 @@ fn merge(first: &mut Field, other: Field) -> Located<()> {
         let shown = |format: Option<TimeFormat>| format.map_or("no data-format", TimeFormat::as_str);
         return Err((
             other.line,
-            format!("`{}` is written as {} here and as {} at line {}", other.name, shown(other.format), shown(first.format), first.line),
+            format!(
+                "`{}` is written as {} here and as {} at line {}",
+                other.name,
+                shown(other.format),
+                shown(first.format),
+                first.line
+            ),
         ));
     }
     first.required &= other.required;
@@ -727,7 +733,10 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
                 .ok_or_else(|| (raw.line, format!("unknown `data-format={value}` on `{}`", raw.name)))?,
         ),
         Some(_) => {
-            return Err((raw.line, format!("`data-format` on `{}`, a {}: only a string holds a time", raw.name, ty.as_str())))
+            return Err((
+                raw.line,
+                format!("`data-format` on `{}`, a {}: only a string holds a time", raw.name, ty.as_str()),
+            ))
         }
     };
     let (description, mut enum_values) = description(&raw.description);

@@ -33,7 +33,8 @@ pub fn run(root: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             if report.declared >= report.needed {
                 0
             } else {
-                let _ = writeln!(err, "the declared rust-version {} is lower than {} needs", report.declared, report.by);
+                let _ =
+                    writeln!(err, "the declared rust-version {} is lower than {} needs", report.declared, report.by);
                 1
             }
         }

@@ -95,7 +95,9 @@ impl TimeStats {
 /// Why a field whose name looks like a time holds none.
 fn why_not(field: &Field) -> String {
     match field.ty {
-        Type::Integer | Type::Number => return format!("documented as {}: a timestamp, a duration or a count", field.ty.as_str()),
+        Type::Integer | Type::Number => {
+            return format!("documented as {}: a timestamp, a duration or a count", field.ty.as_str())
+        }
         Type::String => {}
         _ => return format!("documented as {}: its members are typed", field.ty.as_str()),
     }
@@ -106,7 +108,8 @@ fn why_not(field: &Field) -> String {
     } else if !field.children.is_empty() {
         "carries a structure (its members are typed)".to_owned()
     } else if field.format == Some(TimeFormat::Text) && crate::lower::indexed(&field.name).0.ends_with("_at") {
-        "`data-format=text`: a name ending in `_at` holds no time by the convention (`sales_at` is an amount)".to_owned()
+        "`data-format=text`: a name ending in `_at` holds no time by the convention (`sales_at` is an amount)"
+            .to_owned()
     } else if field.format == Some(TimeFormat::Text) {
         "`data-format=text`: its samples or description show no time (a duration, a timestamp, a list), or a reviewed override".to_owned()
     } else {

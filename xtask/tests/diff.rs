@@ -249,21 +249,46 @@ fn a_time_format_added_removed_or_changed_is_reported_breaking_when_the_rust_typ
     let (compact, date) = ("string {data-format=yyyyMMddHHmmss}", "string {data-format=date}");
 
     // A string becoming a time: `String` becomes `DateTime`, in a request's setter as in a response.
-    let c = only(&diff_op((&request(plain), RESPONSE), (&request(rfc3339), RESPONSE)), Kind::FormatChanged, "json.time_expire", true);
+    let c = only(
+        &diff_op((&request(plain), RESPONSE), (&request(rfc3339), RESPONSE)),
+        Kind::FormatChanged,
+        "json.time_expire",
+        true,
+    );
     assert_eq!((&c.old, c.new.as_str()), (&Value::Null, Some("date-time")));
     assert!(c.reason.contains("`String` to `DateTime`"), "{}", c.reason);
-    let c = only(&diff_op((&json(""), &response(rfc3339)), (&json(""), &response(plain))), Kind::FormatChanged, "response.success_time", true);
+    let c = only(
+        &diff_op((&json(""), &response(rfc3339)), (&json(""), &response(plain))),
+        Kind::FormatChanged,
+        "response.success_time",
+        true,
+    );
     assert_eq!((c.old.as_str(), &c.new), (Some("date-time"), &Value::Null));
 
     // Another format held by the same type: the generated code follows, user code compiles.
-    let c = only(&diff_op((&json(""), &response(rfc3339)), (&json(""), &response(compact))), Kind::FormatChanged, "response.success_time", false);
+    let c = only(
+        &diff_op((&json(""), &response(rfc3339)), (&json(""), &response(compact))),
+        Kind::FormatChanged,
+        "response.success_time",
+        false,
+    );
     assert_eq!((c.old.as_str(), c.new.as_str()), (Some("date-time"), Some("yyyyMMddHHmmss")));
     // A date-time becoming a date: another type.
-    only(&diff_op((&json(""), &response(rfc3339)), (&json(""), &response(date))), Kind::FormatChanged, "response.success_time", true);
+    only(
+        &diff_op((&json(""), &response(rfc3339)), (&json(""), &response(date))),
+        Kind::FormatChanged,
+        "response.success_time",
+        true,
+    );
     // `text` (no time) is a plain string, as no format is.
     assert!(diff_op((&json(""), &response(plain)), (&json(""), &response("string {data-format=text}"))).is_empty());
     // The pages in the changelog's words: a new field says its format.
-    let c = only(&diff_op((&json(""), RESPONSE), (&json(""), &response(compact))), Kind::FieldAdded, "response.success_time", false);
+    let c = only(
+        &diff_op((&json(""), RESPONSE), (&json(""), &response(compact))),
+        Kind::FieldAdded,
+        "response.success_time",
+        false,
+    );
     assert_eq!(c.new, "string (yyyyMMddHHmmss), optional");
 }
 

@@ -32,7 +32,8 @@ fn read(dir: &Path, relative: &str) -> String {
 }
 
 fn run(docs: &Path, specs: &Path, check: bool) -> Report {
-    import::run(docs, specs, check).unwrap_or_else(|errors| panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))
+    import::run(docs, specs, check)
+        .unwrap_or_else(|errors| panic!("{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))
 }
 
 #[test]
@@ -46,7 +47,10 @@ fn pages_keep_their_facts_and_get_our_words_not_the_docs_prose() {
     assert_eq!(report.added, ["openapi/v3/demo/orders.md"]);
     let written = read(specs.path(), "openapi/v3/demo/orders.md");
     assert!(written.contains("| mchid {data-required data-indent=1} | string | Merchant ID."), "{written}");
-    assert!(written.contains("| state {data-indent=1} | string | `A` \\| `B` 枚举值之一"), "enum values are facts: {written}");
+    assert!(
+        written.contains("| state {data-indent=1} | string | `A` \\| `B` 枚举值之一"),
+        "enum values are facts: {written}"
+    );
     assert!(written.contains("title: 下单"), "the title is the operation's name: {written}");
     assert!(written.contains("(https://pay.weixin.qq.com/doc/v3/merchant/4012791856)"), "official links are facts");
     for prose in ["商户号", "商户订单号", "请求体", "文档的描述", "状态"] {
@@ -80,10 +84,17 @@ fn pages_gone_upstream_are_removed_and_check_writes_nothing() {
     write(docs.path(), "openapi/v3/demo/refunds.md", &page("退款", ORDER_ROWS));
     run(docs.path(), specs.path(), false);
     std::fs::remove_file(docs.path().join("openapi/v3/demo/refunds.md")).unwrap();
-    write(docs.path(), "openapi/v3/demo/orders.md", &page("下单", &ORDER_ROWS.replace("| state {data-indent=1}", "| state {data-required data-indent=1}")));
+    write(
+        docs.path(),
+        "openapi/v3/demo/orders.md",
+        &page("下单", &ORDER_ROWS.replace("| state {data-indent=1}", "| state {data-required data-indent=1}")),
+    );
 
     let checked = run(docs.path(), specs.path(), true);
-    assert_eq!((checked.changed.clone(), checked.removed.clone()), (vec!["openapi/v3/demo/orders.md".to_owned()], vec!["openapi/v3/demo/refunds.md".to_owned()]));
+    assert_eq!(
+        (checked.changed.clone(), checked.removed.clone()),
+        (vec!["openapi/v3/demo/orders.md".to_owned()], vec!["openapi/v3/demo/refunds.md".to_owned()])
+    );
     assert!(!checked.up_to_date());
     assert!(specs.path().join("openapi/v3/demo/refunds.md").exists(), "--check writes nothing");
 
@@ -116,7 +127,8 @@ fn an_override_corrects_a_page_and_goes_stale_when_upstream_changes_the_row() {
 
     let report = run(docs.path(), specs.path(), false);
     assert!(report.unreviewed.is_empty(), "{:?}", report.unreviewed);
-    assert!(read(specs.path(), "openapi/v3/demo/orders/{out_trade_no}.md").contains("| out_trade_no {data-required} | string |"));
+    assert!(read(specs.path(), "openapi/v3/demo/orders/{out_trade_no}.md")
+        .contains("| out_trade_no {data-required} | string |"));
 
     // Upstream inserts a row above: the override names a row that is no longer there.
     let rows = "| base_uri | string | 接入点`https://apihk.mch.weixin.qq.com/`\n| out_trade_n {data-required} | string | 订单号\n";
@@ -129,7 +141,11 @@ fn an_override_corrects_a_page_and_goes_stale_when_upstream_changes_the_row() {
 #[test]
 fn a_worked_around_defect_is_reported_until_an_override_reviews_it() {
     let (docs, specs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    write(docs.path(), "openapi/v3/demo/orders/{out_trade_no}.md", &page("查单", "| query {data-required} | object | 查询\n| mchid {data-indent=1} | string | 商户号\n"));
+    write(
+        docs.path(),
+        "openapi/v3/demo/orders/{out_trade_no}.md",
+        &page("查单", "| query {data-required} | object | 查询\n| mchid {data-indent=1} | string | 商户号\n"),
+    );
     let report = run(docs.path(), specs.path(), false);
     assert_eq!(report.unreviewed.len(), 1, "{:?}", report.unreviewed);
     assert!(report.unreviewed[0].contains("path parameter `{out_trade_no}` has no row"), "{:?}", report.unreviewed);
@@ -174,10 +190,16 @@ fn the_import_writes_each_times_format_from_the_samples_around_it_or_the_convent
     let orders = with_sample(page("下单", rows), &[("time_expire", "20180608103456"), ("free_time", "1200")]);
     write(docs.path(), "openapi/v3/demo/orders.md", &orders);
     // A neighbour in the family shows `start_time` as a date.
-    let other = with_sample(page("其他", "| json {data-required} | object | 请求体\n| start_time {data-indent=1} | string | 开始\n"), &[("start_time", "2019-06-11")]);
+    let other = with_sample(
+        page("其他", "| json {data-required} | object | 请求体\n| start_time {data-indent=1} | string | 开始\n"),
+        &[("start_time", "2019-06-11")],
+    );
     write(docs.path(), "openapi/v3/demo/other.md", &other);
     // Another family's samples do not count.
-    let elsewhere = with_sample(page("别处", "| json {data-required} | object | 请求体\n| bill_date {data-indent=1} | string | 日期\n"), &[("bill_date", "20190611")]);
+    let elsewhere = with_sample(
+        page("别处", "| json {data-required} | object | 请求体\n| bill_date {data-indent=1} | string | 日期\n"),
+        &[("bill_date", "20190611")],
+    );
     write(docs.path(), "openapi/v3/another/page.md", &elsewhere);
 
     run(docs.path(), specs.path(), false);

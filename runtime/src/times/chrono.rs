@@ -37,9 +37,7 @@ impl DateTime {
     pub fn to_chrono(&self) -> Option<::chrono::DateTime<FixedOffset>> {
         let value = self.to_time()?;
         let offset = FixedOffset::east_opt(value.offset().whole_seconds())?;
-        offset
-            .timestamp_opt(value.unix_timestamp(), value.nanosecond())
-            .single()
+        offset.timestamp_opt(value.unix_timestamp(), value.nanosecond()).single()
     }
 }
 
@@ -89,24 +87,11 @@ mod tests {
         let value = DateTime::from(utc);
         assert_eq!(value.to_string(), "2018-06-08T10:34:56+08:00");
         assert_eq!(value.to_chrono().map(|at| at.timestamp()), Some(utc.timestamp()));
-        let naive = NaiveDate::from_ymd_opt(2018, 6, 8)
-            .unwrap()
-            .and_hms_opt(10, 34, 56)
-            .unwrap();
-        assert_eq!(
-            DateTime::from(naive).to_string(),
-            "2018-06-08T10:34:56+08:00",
-            "a naive date-time is China time"
-        );
+        let naive = NaiveDate::from_ymd_opt(2018, 6, 8).unwrap().and_hms_opt(10, 34, 56).unwrap();
+        assert_eq!(DateTime::from(naive).to_string(), "2018-06-08T10:34:56+08:00", "a naive date-time is China time");
         let day = Date::from(NaiveDate::from_ymd_opt(2019, 6, 11).unwrap());
-        assert_eq!(
-            (day.to_string(), day.to_chrono()),
-            ("2019-06-11".to_owned(), NaiveDate::from_ymd_opt(2019, 6, 11))
-        );
+        assert_eq!((day.to_string(), day.to_chrono()), ("2019-06-11".to_owned(), NaiveDate::from_ymd_opt(2019, 6, 11)));
         let opening = TimeOfDay::from(NaiveTime::from_hms_opt(9, 5, 30).unwrap());
-        assert_eq!(
-            (opening.to_string(), opening.to_chrono()),
-            ("09:05".to_owned(), NaiveTime::from_hms_opt(9, 5, 0))
-        );
+        assert_eq!((opening.to_string(), opening.to_chrono()), ("09:05".to_owned(), NaiveTime::from_hms_opt(9, 5, 0)));
     }
 }

@@ -77,12 +77,7 @@ impl Date {
     /// The value as jiff's; `None` when the text is no date.
     pub fn to_jiff(&self) -> Option<civil::Date> {
         let value = self.to_time()?;
-        civil::Date::new(
-            i16::try_from(value.year()).ok()?,
-            u8::from(value.month()) as i8,
-            value.day() as i8,
-        )
-        .ok()
+        civil::Date::new(i16::try_from(value.year()).ok()?, u8::from(value.month()) as i8, value.day() as i8).ok()
     }
 }
 
@@ -114,20 +109,10 @@ mod tests {
         assert_eq!(value.to_string(), "2018-06-08T10:34:56+08:00");
         assert_eq!(value.to_jiff().map(|at| at.timestamp()), Some(utc));
         let civil = civil::date(2018, 6, 8).at(10, 34, 56, 0);
-        assert_eq!(
-            DateTime::from(civil).to_string(),
-            "2018-06-08T10:34:56+08:00",
-            "a civil date-time is China time"
-        );
+        assert_eq!(DateTime::from(civil).to_string(), "2018-06-08T10:34:56+08:00", "a civil date-time is China time");
         let day = Date::from(civil::date(2019, 6, 11));
-        assert_eq!(
-            (day.to_string(), day.to_jiff()),
-            ("2019-06-11".to_owned(), Some(civil::date(2019, 6, 11)))
-        );
+        assert_eq!((day.to_string(), day.to_jiff()), ("2019-06-11".to_owned(), Some(civil::date(2019, 6, 11))));
         let opening = TimeOfDay::from(civil::time(9, 5, 30, 0));
-        assert_eq!(
-            (opening.to_string(), opening.to_jiff()),
-            ("09:05".to_owned(), Some(civil::time(9, 5, 0, 0)))
-        );
+        assert_eq!((opening.to_string(), opening.to_jiff()), ("09:05".to_owned(), Some(civil::time(9, 5, 0, 0))));
     }
 }

@@ -983,7 +983,11 @@ impl Fields {
             Place::HandWritten => (false, HAND_WRITTEN.to_owned()),
             _ if held(o) == held(n) => (
                 false,
-                format!("read and written as `{}` now: its Rust type stays `{}`", n.map_or("text", TimeFormat::as_str), held(n)),
+                format!(
+                    "read and written as `{}` now: its Rust type stays `{}`",
+                    n.map_or("text", TimeFormat::as_str),
+                    held(n)
+                ),
             ),
             _ => (true, format!("its Rust type changes from `{}` to `{}`", held(o), held(n))),
         };

@@ -102,7 +102,13 @@ fn setter_doc(member: &Member<'_>) -> TokenStream {
 
 /// The builder of `name`: struct, setters, `build()`, the `Builder` impl; with `base_uri` for a
 /// request whose operation names its host.
-pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg: &TokenStream, scope: Scope<'_>) -> TokenStream {
+pub fn builder(
+    name: &Ident,
+    members: &[Member<'_>],
+    base_uri: Option<&str>,
+    cfg: &TokenStream,
+    scope: Scope<'_>,
+) -> TokenStream {
     let builder = format_ident!("{}Builder", name);
     let mut slots = Vec::new();
     let mut setters = Vec::new();
@@ -213,7 +219,8 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
     }
     let (at, problems) =
         if uses_context { (quote! { at }, quote! { problems }) } else { (quote! { _at }, quote! { _problems }) };
-    let builder_doc = format!(" Builds a [`{name}`]: one setter per field; `build()` names every missing required field.");
+    let builder_doc =
+        format!(" Builds a [`{name}`]: one setter per field; `build()` names every missing required field.");
     quote! {
         #cfg
         impl #name {
@@ -256,11 +263,20 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
 }
 
 /// The check of one member in `build_at` (if it needs one) and its initialiser.
-fn build_member(member: &Member<'_>, field_ident: &Ident, wire: &str, scope: Scope<'_>) -> (Option<TokenStream>, TokenStream) {
+fn build_member(
+    member: &Member<'_>,
+    field_ident: &Ident,
+    wire: &str,
+    scope: Scope<'_>,
+) -> (Option<TokenStream>, TokenStream) {
     let take = quote! { self.#field_ident };
     match (shape(member, scope), member.required) {
         (Shape::Value(_) | Shape::Values(_), true) => {
-            let check = if member.path { quote! { path_value } } else { quote! { required } };
+            let check = if member.path {
+                quote! { path_value }
+            } else {
+                quote! { required }
+            };
             (
                 Some(quote! { let #field_ident = crate::runtime::#check(#take, at, #wire, problems); }),
                 quote! { #field_ident: #field_ident? },
@@ -320,7 +336,9 @@ pub fn structure(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope
             (Shape::Nested { .. }, true) => quote! { Some(#value.into()) },
             (Shape::Nested { .. }, false) => quote! { #value.map(Into::into) },
             (Shape::NestedList { .. }, true) => quote! { Some(#value.into_iter().map(Into::into).collect()) },
-            (Shape::NestedList { .. }, false) => quote! { #value.map(|items| items.into_iter().map(Into::into).collect()) },
+            (Shape::NestedList { .. }, false) => {
+                quote! { #value.map(|items| items.into_iter().map(Into::into).collect()) }
+            }
         };
         quote! { #field_ident: #converted }
     });

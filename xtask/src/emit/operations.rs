@@ -68,7 +68,12 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
         })
         .collect();
     if base.is_some() {
-        read.push(JsonMember { ident: format_ident!("base_uri"), key: "base_uri".into(), required: false, format: None });
+        read.push(JsonMember {
+            ident: format_ident!("base_uri"),
+            key: "base_uri".into(),
+            required: false,
+            format: None,
+        });
     }
     let from = from_json(&request_ident, &read, &TokenStream::new());
     let to = has_json.then(|| {
@@ -320,7 +325,8 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             .iter()
             .filter(|field| field.filled != Some(Filled::Signature))
             .map(|field| {
-                let member = members.iter().find(|m| std::ptr::eq(m.field, field)).expect("every parameter is a member");
+                let member =
+                    members.iter().find(|m| std::ptr::eq(m.field, field)).expect("every parameter is a member");
                 let (field_ident, _, _) = names(field);
                 let wire = &field.name;
                 if member.required {

@@ -4,7 +4,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::{
-    builders, doc, field_doc, from_json, ident, names, prose, time_format, to_json, value_type, JsonMember, Place, Scope,
+    builders, doc, field_doc, from_json, ident, names, prose, time_format, to_json, value_type, JsonMember, Place,
+    Scope,
 };
 use crate::ir::{Field, Type, TypeDef, TypeKind};
 use crate::naming::enum_values;

@@ -210,7 +210,11 @@ impl Rows<'_> {
         }
         if let Some(format) = field.format.map(TimeFormat::as_str) {
             // `yyyy-MM-dd HH:mm:ss` holds a blank: quoted, as attribute values with blanks are.
-            markers.push(if format.contains(' ') { format!("data-format=\"{format}\"") } else { format!("data-format={format}") });
+            markers.push(if format.contains(' ') {
+                format!("data-format=\"{format}\"")
+            } else {
+                format!("data-format={format}")
+            });
         }
         self.line(&field.name, field.required, indent, field.ty.as_str(), &markers.join(" "), &text);
         if !field.children.is_empty() && !field.ty.has_members() {

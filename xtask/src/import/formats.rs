@@ -59,7 +59,8 @@ impl Samples {
         if let Some(found) = self.by_page.get(stem).and_then(|names| names.get(name)).and_then(majority) {
             return Some(found);
         }
-        places(&family_page(stem)).find_map(|place| self.by_place.get(&(place.to_owned(), name.to_owned())).and_then(majority))
+        places(&family_page(stem))
+            .find_map(|place| self.by_place.get(&(place.to_owned(), name.to_owned())).and_then(majority))
     }
 }
 
