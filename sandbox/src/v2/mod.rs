@@ -8,7 +8,7 @@
 //! opened with the WeChat Pay key. A failed check is answered `return_code` `FAIL` (unsigned);
 //! a good request with every documented member set (indexed ones twice), signed when the page
 //! documents `sign`. A call whose page says `security` is refused unless it came over HTTPS with
-//! the API client certificate of the merchant it names ([`crate::tls::refusal`]).
+//! the API client certificate of the merchant it names (`tls::refusal`).
 
 pub mod wire;
 
