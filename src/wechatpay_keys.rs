@@ -169,7 +169,8 @@ struct Signed<'a> {
     timestamp_text: &'a str,
     timestamp: i64,
     nonce: &'a str,
-    signature: &'a str,
+    /// Decoded from Base64 (once).
+    signature: Vec<u8>,
     serial: &'a str,
 }
 
@@ -210,8 +211,8 @@ impl<'a> Signed<'a> {
         // RSA-2048 to RSA-8192, the sizes the verifying keys accept, or an SM2 signature: the DER
         // of two integers of at most 33 bytes (at most 72 bytes). Whether it is the scheme of the
         // key named is checked with the key, so that a mismatch is named as one.
-        let signature_bytes = BASE64.decode(signature.trim()).map_err(|_| VerifyError::MalformedSignature)?.len();
-        if !(256..=1024).contains(&signature_bytes) && !(8..=72).contains(&signature_bytes) {
+        let signature = BASE64.decode(signature.trim()).map_err(|_| VerifyError::MalformedSignature)?;
+        if !(256..=1024).contains(&signature.len()) && !(8..=72).contains(&signature.len()) {
             return Err(VerifyError::MalformedSignature);
         }
         Ok(Signed { scheme, timestamp_text, timestamp, nonce, signature, serial })
@@ -226,7 +227,7 @@ impl<'a> Signed<'a> {
             message.extend_from_slice(part);
             message.push(b'\n');
         }
-        if !key.verify(&message, self.signature) {
+        if !key.verify_decoded(&message, &self.signature) {
             return Err(VerifyError::BadSignature { serial: self.serial.to_owned() });
         }
         Ok(Verified { serial: self.serial.to_owned(), timestamp: self.timestamp })

@@ -1,6 +1,7 @@
 //! `wechatpay sandbox`: the sandbox as a program, for tests in any language.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,10 +14,12 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let dir =
         args.keys.unwrap_or_else(|| std::env::temp_dir().join(format!("wechatpay-sandbox-{}", std::process::id())));
-    let keys = tokio::task::spawn_blocking(move || Keys::load_or_generate(dir))
+    let keys_dir = dir.clone();
+    let keys = tokio::task::spawn_blocking(move || Keys::load_or_generate(keys_dir))
         .await
         .map_err(|error| Failure::usage(format!("keys: {error}")))?
         .map_err(|error| Failure::usage(format!("keys: {error}")))?;
+    let apiv2_key = apiv2_key(&dir)?;
     let config = Config {
         keys: Some(Arc::new(keys)),
         signer: match args.signer {
@@ -26,6 +29,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         deliver_beyond_loopback: args.deliver_anywhere,
         tls_listen: args.tls_listen,
+        apiv2_key: Some(apiv2_key),
         ..Config::default()
     };
     let sandbox = Sandbox::bind(args.listen, config).await.map_err(|error| Failure::usage(error.to_string()))?;
@@ -48,6 +52,7 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
         ("tls_base_url", sandbox.tls_base_url()),
         ("ca_file", file(wechatpay_sdk_sandbox::CA_FILE)),
         ("client_certificate_file", file(wechatpay_sdk_sandbox::CLIENT_CERTIFICATE_FILE)),
+        ("apiv2_key_file", file(APIV2_KEY_FILE)),
         ("apiv3_key_file", file("apiv3_key.txt")),
     ];
     let mut out = std::io::stdout().lock();
@@ -60,4 +65,32 @@ pub async fn run(args: SandboxArgs) -> Result<(), Failure> {
     tokio::signal::ctrl_c().await.map_err(|error| Failure::failed(format!("cannot wait for Ctrl-C: {error}")))?;
     eprintln!("sandbox stopped");
     Ok(())
+}
+
+/// The APIv2 key's file in the keys folder, beside the APIv3 key's.
+const APIV2_KEY_FILE: &str = "apiv2_key.txt";
+
+/// The keys folder's APIv2 key, made (32 letters and digits, as WeChat Pay's) and written the first
+/// time: the same key on every run with the same folder, as the other keys.
+fn apiv2_key(dir: &Path) -> Result<String, Failure> {
+    let path = dir.join(APIV2_KEY_FILE);
+    let failure = |error: std::io::Error| Failure::usage(format!("keys: {}: {error}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Ok(key.trim().to_owned()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = wechatpay::keys::nonce();
+            write_private(&path, &key).map_err(failure)?;
+            Ok(key)
+        }
+        Err(error) => Err(failure(error)),
+    }
+}
+
+/// Writes a secret readable by its owner only (where the platform has permissions).
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }

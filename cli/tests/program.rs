@@ -424,3 +424,55 @@ fn the_doctor_verifies_a_captured_answer() {
     assert_eq!(status(&bad), 1);
     assert!(text(&bad.stdout).contains("re-encoded"), "{}", text(&bad.stdout));
 }
+
+/// The program's APIv2 key is in its keys folder (`apiv2_key_file`), kept across runs: a client in
+/// any language signs APIv2 requests the program accepts with it.
+#[test]
+fn the_sandbox_program_keeps_its_apiv2_key_in_the_keys_folder() {
+    let sandbox = Sandbox::start();
+    let key = std::fs::read_to_string(sandbox.get("apiv2_key_file")).expect("the APIv2 key file");
+    assert_eq!(key.len(), 32, "{key:?}");
+
+    let client = wechatpay::Client::builder(
+        sandbox.get("mchid"),
+        sandbox.get("merchant_serial"),
+        wechatpay::MerchantKey::from_pem_file(sandbox.get("merchant_key_file")).unwrap(),
+    )
+    .wechatpay_public_key(
+        sandbox.get("public_key_id"),
+        wechatpay::PublicKey::from_pem_file(sandbox.get("public_key_file")).unwrap(),
+    )
+    .apiv2_key(wechatpay::ApiV2Key::new(&key).unwrap())
+    .base_url(sandbox.get("base_url"))
+    .build()
+    .unwrap();
+    let query = wechatpay::v2::pay::orderquery::post::Request::builder()
+        .appid("wxd678efh567hg6787")
+        .transaction_id("4200000001")
+        .out_trade_no("1217752501201407033233368018")
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answer = runtime.block_on(client.v2().pay().orderquery().post(query)).expect("signed with the program's key");
+    assert_eq!(answer.return_code, wechatpay::v2::types::ReturnCode::Success);
+
+    // A second run on the same folder uses the same key.
+    let keys = sandbox.dir.path().join("keys");
+    let mut again = Command::new(PROGRAM)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--keys"])
+        .arg(&keys)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wechatpay sandbox starts again");
+    let mut printed = String::new();
+    let mut lines = BufReader::new(again.stdout.take().unwrap()).lines();
+    while !printed.contains("apiv3_key_file") {
+        printed.push_str(&lines.next().expect("a line").unwrap());
+        printed.push('\n');
+    }
+    let _ = again.kill();
+    let _ = again.wait();
+    assert!(printed.contains(&format!("apiv2_key_file: {}", keys.join("apiv2_key.txt").display())), "{printed}");
+    assert_eq!(std::fs::read_to_string(keys.join("apiv2_key.txt")).unwrap(), key);
+}

@@ -120,7 +120,7 @@ fn cargo_toml(api: &Api, options: &Options<'_>) -> String {
             "rust-version.workspace = true\n",
             "keywords.workspace = true\n",
             "categories.workspace = true\n",
-            "description = \"WeChat Pay APIv3 operations and notifications as Rust types, generated from the documentation (used through the wechatpay-sdk crate)\"\n",
+            "description = \"WeChat Pay APIv3 and APIv2 operations and notifications as Rust types, generated from the documentation (used through the wechatpay-sdk crate)\"\n",
             "documentation = \"https://docs.rs/wechatpay-sdk-generated\"\n",
             "include = [\"/src/**/*.rs\", \"/Cargo.toml\", \"/LICENSE-MIT\", \"/LICENSE-APACHE\"]\n",
             "\n[package.metadata.docs.rs]\nfeatures = [\"full\"]\nrustdoc-args = [\"--cfg\", \"docsrs\"]\n",
