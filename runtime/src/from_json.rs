@@ -338,8 +338,14 @@ impl<'a, 'r> Reader<'a, 'r> {
 
     /// A number's exact text.
     fn number_text(&mut self, peek: Peek) -> Result<String, DecodeError> {
+        self.number_with(peek, str::to_owned)
+    }
+
+    /// `read` of a number's exact text, borrowed from the input (nothing allocated).
+    fn number_with<T>(&mut self, peek: Peek, read: impl FnOnce(&str) -> T) -> Result<T, DecodeError> {
         match self.json.known_number_bytes(peek) {
-            Ok(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+            // jiter has checked the bytes are a JSON number: ASCII digits, sign, point, exponent.
+            Ok(bytes) => Ok(read(std::str::from_utf8(bytes).unwrap_or_default())),
             Err(error) => Err(self.parse_error(error)),
         }
     }
@@ -394,11 +400,12 @@ impl FromJson for i64 {
         let lenient = r.is_lenient();
         let (text, read) = match peek {
             _ if peek.is_num() => {
-                let text = r.number_text(peek)?;
-                let read = text.parse::<i64>().ok().or_else(|| {
-                    let float = text.parse::<f64>().ok()?;
-                    (lenient && float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
-                });
+                let read = r.number_with(peek, |text| {
+                    text.parse::<i64>().ok().or_else(|| {
+                        let float = text.parse::<f64>().ok()?;
+                        (lenient && float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
+                    })
+                })?;
                 ("a number", read)
             }
             Peek::String if r.reads_text() => {
