@@ -11,25 +11,6 @@ use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer};
 
 const CERTIFICATES: &str = "/v3/certificates";
 
-fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
-    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
-    Request::builder()
-        .appid("wxd678efh567hg6787")
-        .transaction_id("4208450740201411110007820472")
-        .out_order_no("P20150806125346")
-        .receivers(
-            Receivers::builder()
-                .r#type("MERCHANT_ID")
-                .account("86693852")
-                .name("海南分账接收方")
-                .amount(888)
-                .description("分给商户A"),
-        )
-        .unfreeze_unsplit(true)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn certificates_are_downloaded_before_the_first_request_and_shared() {
     let server = Sandbox::start(crate::fixtures::config()).await.expect("sandbox starts");

@@ -32,15 +32,19 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_round_trips_through_the_client() {
-    let server = Sandbox::start(Config {
+/// A sandbox answering every operation from its page (signed with the public key).
+async fn pages_sandbox() -> Sandbox {
+    let config = Config {
         signer: Signer::PublicKey,
         answers: wechatpay_sdk_sandbox::Answers::Pages,
         ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    };
+    Sandbox::start(config).await.expect("sandbox starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_round_trips_through_the_client() {
+    let server = pages_sandbox().await;
     let client = public_key_client(&server);
     // APIv3's: APIv2's are sent to the sandbox's APIv2 side (tests/it/v2.rs).
     let operations: Vec<_> = wechatpay::registry::operations()
@@ -173,13 +177,7 @@ async fn every_notification_type_is_opened_and_typed() {
 async fn pages_are_walked_until_total_count() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        answers: wechatpay_sdk_sandbox::Answers::Pages,
-        ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    let server = pages_sandbox().await;
     let client = public_key_client(&server);
     let request =
         Request::builder().offset(0).limit(1).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
@@ -214,13 +212,7 @@ async fn pages_are_walked_until_total_count() {
 async fn a_short_page_ends_the_walk() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        answers: wechatpay_sdk_sandbox::Answers::Pages,
-        ..crate::fixtures::config()
-    })
-    .await
-    .expect("sandbox starts");
+    let server = pages_sandbox().await;
     let client = public_key_client(&server);
     let request =
         Request::builder().offset(0).limit(10).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
