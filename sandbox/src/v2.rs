@@ -19,7 +19,7 @@ use wechatpay_sdk_ir::{Api, Encryption, Field, Filled, Notification, Operation, 
 
 use crate::pages::{sample, Side};
 
-const EMBEDDED: &[u8] = include_bytes!("../../api/v2.json.gz");
+const EMBEDDED: &[u8] = include_bytes!("../api/v2.json.gz");
 
 /// The APIv2 pages of this crate's version, read once per process.
 pub fn api() -> &'static Api {
