@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::codegen;
-use crate::diff::Format;
+use crate::diff::DiffArgs;
 
 /// This workspace's `specs/`, where the commands read the docs unless told otherwise.
 pub fn workspace_specs() -> PathBuf {
@@ -113,28 +113,6 @@ pub struct IrArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
-    /// The old docs tree (or a specs/-like folder)
-    #[arg(value_name = "OLD", required_unless_present = "git", conflicts_with = "git")]
-    pub old: Option<PathBuf>,
-    /// The new docs tree
-    #[arg(value_name = "NEW", required_unless_present = "git")]
-    pub new: Option<PathBuf>,
-    /// Compare specs/ at this git revision with the working tree's specs/ (instead of OLD NEW)
-    #[arg(long, value_name = "REV")]
-    pub git: Option<String>,
-    /// How to print the changes
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit with status 1 when a change is breaking (for CI)
-    #[arg(long)]
-    pub deny_breaking: bool,
-    /// Also report title and description edits (never breaking)
-    #[arg(long)]
-    pub show_descriptions: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct ChangelogArgs {
     /// The old docs tree (or a specs/-like folder) [default: specs/ at the last release]
     #[arg(value_name = "OLD", conflicts_with = "git")]
@@ -172,6 +150,7 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::diff::Format;
 
     fn diff(args: &[&str]) -> Result<DiffArgs, clap::Error> {
         match Cli::try_parse_from(["xtask", "diff"].iter().chain(args))?.command {

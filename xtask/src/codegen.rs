@@ -1,7 +1,6 @@
 //! The main job: a docs tree → the generated crate on disk, and the sandbox's copy of the IR
 //! (`sandbox_api`), or a check that they are up to date.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,6 +8,7 @@ pub mod sandbox_api;
 
 use crate::emit::{emit, Files, Options, Package};
 use crate::error::PageError;
+use crate::files;
 use crate::ir::Api;
 
 /// The name of the generated crate.
@@ -61,7 +61,7 @@ pub fn coverage(api: &Api) -> std::collections::BTreeMap<String, Coverage> {
     fn count(fields: &[crate::ir::Field], into: &mut Coverage) {
         for field in fields {
             into.rows += 1;
-            into.described += usize::from(!crate::import::own_text(&field.description).is_empty());
+            into.described += usize::from(!crate::lower::own_text(&field.description).is_empty());
             count(&field.children, into);
         }
     }
@@ -157,8 +157,11 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
     let summary = summarize(&api, &files);
     let io_error =
         |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
-    let mut problems =
-        if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
+    let mut problems = if check {
+        files::compare(out, &files).map_err(io_error)?
+    } else {
+        files::write(out, &files).map_err(io_error)?
+    };
     // The workspace's own crate comes with the sandbox's copy of the same pages.
     if matches!(options.package, Package::Workspace) {
         for protocol in [crate::ir::Protocol::V3, crate::ir::Protocol::V2] {
@@ -188,87 +191,6 @@ fn summarize(api: &Api, files: &Files) -> Summary {
         redirects: api.redirects.len(),
         files: files.len(),
     }
-}
-
-/// Files on disk the generator owns: `Cargo.toml` and every `.rs` under `src/`.
-fn existing(out: &Path) -> std::io::Result<BTreeSet<String>> {
-    let mut found = BTreeSet::new();
-    if out.join("Cargo.toml").is_file() {
-        found.insert("Cargo.toml".to_owned());
-    }
-    let src = out.join("src");
-    if src.is_dir() {
-        let mut stack = vec![src];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir)? {
-                let path = entry?.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let relative = path.strip_prefix(out).unwrap_or(&path);
-                    found.insert(
-                        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
-                    );
-                }
-            }
-        }
-    }
-    Ok(found)
-}
-
-fn compare(out: &Path, files: &Files) -> std::io::Result<Vec<String>> {
-    let mut problems = Vec::new();
-    for (path, contents) in files {
-        match std::fs::read_to_string(out.join(path)) {
-            Ok(current) if &current == contents => {}
-            Ok(_) => problems.push(format!("stale: {}", out.join(path).display())),
-            Err(_) => problems.push(format!("missing: {}", out.join(path).display())),
-        }
-    }
-    for path in existing(out)? {
-        if !files.contains_key(&path) {
-            problems.push(format!("extra: {}", out.join(&path).display()));
-        }
-    }
-    Ok(problems)
-}
-
-fn write(out: &Path, files: &Files) -> std::io::Result<Vec<String>> {
-    for path in existing(out)? {
-        if !files.contains_key(&path) {
-            std::fs::remove_file(out.join(&path))?;
-        }
-    }
-    for (path, contents) in files {
-        let target = out.join(path);
-        if std::fs::read_to_string(&target).is_ok_and(|current| &current == contents) {
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&target, contents)?;
-    }
-    remove_empty_dirs(&out.join("src"))?;
-    Ok(Vec::new())
-}
-
-/// Removes the empty folders under `dir` (and `dir` itself when it ends up empty).
-pub fn remove_empty_dirs(dir: &Path) -> std::io::Result<bool> {
-    if !dir.is_dir() {
-        return Ok(false);
-    }
-    let mut empty = true;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if !(path.is_dir() && remove_empty_dirs(&path)?) {
-            empty = false;
-        }
-    }
-    if empty {
-        std::fs::remove_dir(dir)?;
-    }
-    Ok(empty)
 }
 
 /// Peak resident memory of this process (Linux), in KiB.

@@ -4,7 +4,7 @@
 //! (`render`). Comparing the IR, not the markdown, is what keeps reworded descriptions, new PHP
 //! samples and tooltips out of the report.
 //!
-//! The command line is `cli::DiffArgs` (`cargo xtask diff --help`).
+//! The command line is [`DiffArgs`] (`cargo xtask diff --help`).
 //!
 //! Exit codes: 0 compared, 1 breaking changes with `--deny-breaking`, 2 bad arguments or pages
 //! that do not load. A page that does not load on either side costs only itself: it is left out
@@ -24,10 +24,32 @@ pub use render::{Summary, Unread};
 
 use render::plural;
 
-use crate::cli::DiffArgs;
 use crate::git::SpecsAt;
 use crate::ir::Api;
 use crate::load::{load_each, Loaded};
+
+/// `cargo xtask diff`'s arguments (part of the command line, `cli.rs`).
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old docs tree (or a specs/-like folder)
+    #[arg(value_name = "OLD", required_unless_present = "git", conflicts_with = "git")]
+    pub old: Option<PathBuf>,
+    /// The new docs tree
+    #[arg(value_name = "NEW", required_unless_present = "git")]
+    pub new: Option<PathBuf>,
+    /// Compare specs/ at this git revision with the working tree's specs/ (instead of OLD NEW)
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
+    /// How to print the changes
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with status 1 when a change is breaking (for CI)
+    #[arg(long)]
+    pub deny_breaking: bool,
+    /// Also report title and description edits (never breaking)
+    #[arg(long)]
+    pub show_descriptions: bool,
+}
 
 /// How to show the changes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

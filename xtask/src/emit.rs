@@ -96,7 +96,7 @@ fn doc(text: &str) -> TokenStream {
 
 /// The field's own description: without the enum list (the enum type lists its values).
 fn prose(field: &Field) -> String {
-    crate::import::own_text(&field.description)
+    crate::lower::own_text(&field.description)
 }
 
 /// Names of a field: its Rust identifier, its type path (when it has a generated type), its

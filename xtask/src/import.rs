@@ -198,7 +198,7 @@ fn write(specs: &Path, written: &BTreeMap<String, String>, report: &Report) -> s
         std::fs::write(&target, &written[relative])?;
     }
     for root in ["openapi", "webhook"] {
-        crate::codegen::remove_empty_dirs(&specs.join(root))?;
+        crate::files::remove_empty_dirs(&specs.join(root))?;
     }
     Ok(())
 }
@@ -458,24 +458,13 @@ impl Existing {
     fn collect(&mut self, page: &str, method: &str, at: &str, fields: &[Field]) {
         for field in fields {
             let path = format!("{at}.{}", field.name);
-            let text = own_text(&field.description);
+            let text = crate::lower::own_text(&field.description);
             if !text.is_empty() {
                 self.rows.insert((page.to_owned(), method.to_owned(), path.clone()), text);
             }
             self.collect(page, method, &path, &field.children);
         }
     }
-}
-
-/// A description without its enum-list lines (the import writes the list from the facts).
-pub fn own_text(description: &str) -> String {
-    description
-        .lines()
-        .filter(|line| crate::lower::description(line).1.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_owned()
 }
 
 /// The describer of one page: `specs/` first, then the glossary; counts what it described.

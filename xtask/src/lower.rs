@@ -849,3 +849,8 @@ fn labelled_value(line: &str) -> Option<String> {
     let bare = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     (bare && !label.trim().is_empty()).then(|| value.to_owned())
 }
+
+/// A description without its enum-list lines (the import writes the list from the facts).
+pub fn own_text(text: &str) -> String {
+    text.lines().filter(|line| description(line).1.is_empty()).collect::<Vec<_>>().join("\n").trim().to_owned()
+}
