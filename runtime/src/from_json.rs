@@ -18,7 +18,7 @@ use jiter::{Jiter, JiterError, Peek};
 use serde_json::{Map, Value};
 
 use crate::report::{DecodeError, Deviation};
-use crate::times::TimeFormat;
+use crate::time_format::TimeFormat;
 use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, UrlEncoded};
 
 /// A value read from JSON.

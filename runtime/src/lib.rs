@@ -16,6 +16,7 @@ mod operation;
 mod paging;
 mod registry;
 mod report;
+mod time_format;
 mod times;
 mod to_json;
 mod values;

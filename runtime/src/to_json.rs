@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::times::TimeFormat;
+use crate::time_format::TimeFormat;
 use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
 use crate::writing::Writing;
 
@@ -143,6 +143,19 @@ pub(crate) fn url_encode(value: Value) -> String {
         _ => Vec::new(),
     };
     serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+// A structure carried as a string in a query or header: written as its JSON, or URL-encoded.
+impl<T: ToJson> ToParam for JsonEncoded<T> {
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        self.0.to_json(out).to_string()
+    }
+}
+
+impl<T: ToJson> ToParam for UrlEncoded<T> {
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        url_encode(self.0.to_json(out))
+    }
 }
 
 /// Implements serde's `Serialize` and `Deserialize` for a generated type through its [`ToJson`]

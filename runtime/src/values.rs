@@ -201,12 +201,6 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonEncoded<T> {
     }
 }
 
-impl<T: crate::ToJson> ToParam for JsonEncoded<T> {
-    fn to_param(&self, out: &mut Writing<'_>) -> String {
-        self.0.to_json(out).to_string()
-    }
-}
-
 /// A structure carried as a URL-encoded string (`data-encoded=by-urlencode`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct UrlEncoded<T>(pub T);
@@ -222,12 +216,6 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for UrlEncoded<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(deserializer)?;
         serde_urlencoded::from_str(&text).map(UrlEncoded).map_err(D::Error::custom)
-    }
-}
-
-impl<T: crate::ToJson> ToParam for UrlEncoded<T> {
-    fn to_param(&self, out: &mut Writing<'_>) -> String {
-        crate::to_json::url_encode(self.0.to_json(out))
     }
 }
 

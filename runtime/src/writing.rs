@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::times::TimeFormat;
+use crate::time_format::TimeFormat;
 
 /// Encrypts a sensitive value for WeChat Pay (RSA-OAEP with its public key or platform
 /// certificate, Base64): the transport's side of [`Writing`].
