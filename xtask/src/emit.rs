@@ -24,6 +24,13 @@ use quote::{format_ident, quote};
 
 use crate::ir::{Api, Encoding, Encryption, Field, Filled, TimeFormat, Type};
 
+/// Whether a request's builder insists on `field`: required by its page and not one the transport
+/// or the client fills (`Field::filled`). A path parameter is always insisted on, whatever its row
+/// says. The one rule the builders are emitted by and `cargo xtask diff` judges requests by.
+pub fn builder_requires(field: &Field) -> bool {
+    field.required && field.filled.is_none()
+}
+
 /// Generated files: path relative to the crate root → contents.
 pub type Files = BTreeMap<String, String>;
 

@@ -220,12 +220,11 @@ impl Place {
         }
     }
 
-    /// Whether `build()` fails without the field (requests only).
+    /// Whether `build()` fails without the field (requests only): the emitter's own rule.
     fn must_set(self, field: &Field) -> bool {
         match self.setter(field) {
-            Setter::User => field.required,
             Setter::Always => true,
-            Setter::Filled(_) => false,
+            Setter::User | Setter::Filled(_) => crate::emit::builder_requires(field),
         }
     }
 }

@@ -9,8 +9,8 @@ use quote::{format_ident, quote};
 
 use super::builders::{builder, Member};
 use super::{
-    doc, field_doc, from_json, ident, names, param, path_tokens, time_format, to_json, types, value_type, JsonMember,
-    Place, Scope,
+    builder_requires, doc, field_doc, from_json, ident, names, param, path_tokens, time_format, to_json, types,
+    value_type, JsonMember, Place, Scope,
 };
 use crate::ir::{Encryption, Field, Filled, Method, Operation, Protocol, Response, Type, TypeDef};
 
@@ -163,9 +163,14 @@ fn is_file(field: &Field) -> bool {
 /// body. APIv2's `sign` and `nonce_str` are the transport's, not members.
 fn members(op: &Operation) -> Vec<Member<'_>> {
     let r = &op.request;
-    let required = |field: &'_ Field| field.required && field.filled.is_none();
-    let member =
-        |field, part, place| Member { field, place, required: required(field), path: false, multipart: false, part };
+    let member = |field, part, place| Member {
+        field,
+        place,
+        required: builder_requires(field),
+        path: false,
+        multipart: false,
+        part,
+    };
     let mut members: Vec<Member<'_>> = Vec::new();
     let mine = |field: &&Field| field.filled != Some(Filled::Signature);
     members.extend(r.path_params.iter().map(|field| Member {
@@ -182,7 +187,7 @@ fn members(op: &Operation) -> Vec<Member<'_>> {
         // APIv2 forms are text fields and a file, each a member of its own.
         let v2 = op.protocol == Protocol::V2;
         members.extend(body.fields.iter().filter(mine).map(|field| Member {
-            required: if v2 { required(field) } else { field.required },
+            required: if v2 { builder_requires(field) } else { field.required },
             multipart: true,
             ..member(field, "body", Place::Request)
         }));

@@ -65,7 +65,7 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     let fields = &def.shape.children;
     let place = place(def);
     // A member the client fills is held as optional until it does (see `Operation::fill`).
-    let required = |field: &Field| field.required && field.filled.is_none();
+    let required = super::builder_requires;
     let members = fields.iter().map(|field| {
         let (field_ident, _, _) = names(field);
         let ty = value_type(field, place, false, scope);
