@@ -2,8 +2,8 @@
 //! appears here line for line, so the README cannot drift from the API. Not meant to be run (the
 //! runnable payment is `examples/quickstart.rs`).
 //!
-//! Not formatted by rustfmt (`.ci/run` leaves it out): its lines are the README's, laid out for
-//! reading there.
+//! Not formatted by rustfmt: its lines are the README's, laid out for reading there.
+#![cfg_attr(rustfmt, rustfmt::skip)]
 
 // The snippets end where the README stops: what they bind last is not used, nothing is called.
 #![allow(dead_code, unused_variables)]
