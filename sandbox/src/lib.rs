@@ -246,7 +246,8 @@ impl std::fmt::Display for DeliveryError {
 
 impl std::error::Error for DeliveryError {}
 
-/// A way for the sandbox to answer wrongly.
+/// A way for the sandbox to answer wrongly (on an APIv2 answer, as `v2::faults` says: its
+/// signature is the body's `sign`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Misbehaviour {
     /// `Wechatpay-Signature` is a valid signature, but of different bytes.
@@ -710,7 +711,7 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
             // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
-            if let Some(answered) = v2::answer(
+            if let Some(mut answered) = v2::answer(
                 &shared.keys,
                 &shared.apiv2_key,
                 &method,
@@ -725,10 +726,9 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
                     headers: parts.headers,
                     body: body.to_vec(),
                     authorization_ok: answered.signature_ok,
-                    decrypted: answered.decrypted,
+                    decrypted: std::mem::take(&mut answered.decrypted),
                 });
-                let status = StatusCode::from_u16(answered.status).unwrap_or(StatusCode::OK);
-                return (status, [("content-type", answered.content_type)], answered.body).into_response();
+                return v2::faults::respond(answered, misbehaviour, &conn).await;
             }
             let processed = routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
             (body.to_vec(), processed)

@@ -48,8 +48,13 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
         }
     }
     insert("content-length", &body.len().to_string());
+    (status, headers, deliver(&body, delivery)).into_response()
+}
+
+/// The body as `delivery` sends it: whole, cut after half of it, or dripped.
+pub(crate) fn deliver(body: &Body, delivery: Delivery) -> axum::body::Body {
     let chunks = body.chunks();
-    let body = match delivery {
+    match delivery {
         Delivery::Whole => {
             axum::body::Body::from_stream(futures_util::stream::iter(chunks.map(Ok::<_, std::io::Error>)))
         }
@@ -83,8 +88,7 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
                 },
             ))
         }
-    };
-    (status, headers, body).into_response()
+    }
 }
 
 /// A body as the sandbox holds it: whole, a bill generated from a repeated block (hundreds of

@@ -10,6 +10,7 @@
 //! documents `sign`. A call whose page says `security` is refused unless it came over HTTPS with
 //! the API client certificate of the merchant it names (`tls::refusal`).
 
+pub(crate) mod faults;
 pub mod wire;
 
 use std::sync::{Arc, OnceLock};

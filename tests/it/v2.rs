@@ -5,13 +5,13 @@
 //! Then the rules for bad answers: unsigned or wrongly signed successes, FAIL answers, err_codes;
 //! and mutual TLS: the calls whose page says `security` reach the sandbox's HTTPS side with the
 //! merchant's API client certificate, and are refused without it, with another merchant's, or
-//! over plain HTTP.
+//! over plain HTTP. The sandbox's faults on APIv2 answers leave a refund's outcome unknown.
 
 use serde_json::Value;
 use wechatpay::apiv2::notify::V2Notifications;
 use wechatpay::runtime::Protocol;
 use wechatpay::{ApiV2Key, Client, ClientBuilder, ClientIdentity, Error, PublicKey, RootCertificates};
-use wechatpay_sdk_sandbox::{v2 as pages, Config, Sandbox, Signer};
+use wechatpay_sdk_sandbox::{v2 as pages, Config, Misbehaviour, Sandbox, Signer};
 
 use crate::every_operation::same;
 use crate::fixtures::keys::pem;
@@ -267,6 +267,49 @@ async fn the_sandbox_refuses_a_security_call_over_plain_http() {
 async fn a_security_call_over_tls_with_the_merchants_certificate_is_taken() {
     let server = sandbox().await;
     let reply = client(&server).send(refund()).await.expect("refund taken");
+    assert_eq!(reply.return_code, wechatpay::v2::types::ReturnCode::Success);
+}
+
+/// A fault on a refund's answer (lost, cut short, unsigned, badly signed, an error status,
+/// unreadable)
+/// leaves its outcome unknown, as on APIv3; the faults of APIv3's signature headers alone do not
+/// touch an APIv2 answer.
+#[tokio::test]
+async fn faults_on_a_v2_refunds_answer_leave_its_outcome_unknown() {
+    use wechatpay::wechatpay_keys::VerifyError;
+    let server = sandbox().await;
+    let client = client(&server);
+    let unreadable = b"<xml><return_code><![CDATA[SUCCESS]]></return_code>".to_vec();
+    for fault in [
+        Misbehaviour::DropConnection,
+        Misbehaviour::DropMidBody,
+        Misbehaviour::BadSignature,
+        Misbehaviour::MissingHeaders,
+        Misbehaviour::ServerError,
+        // Unlike APIv3's, an APIv2 error status comes without a document signed for it.
+        Misbehaviour::FrequencyLimited,
+        Misbehaviour::SignedBody(unreadable),
+    ] {
+        server.misbehave(fault.clone());
+        let error = client.send(refund()).await.expect_err("a spoiled answer");
+        assert!(error.outcome_unknown(), "{fault:?}: {error}");
+        match fault {
+            Misbehaviour::BadSignature => {
+                assert!(matches!(&error, Error::Verify { source: VerifyError::V2BadSignature(_), .. }), "{error}")
+            }
+            Misbehaviour::MissingHeaders => {
+                assert!(matches!(&error, Error::Verify { source: VerifyError::V2Unsigned, .. }), "{error}")
+            }
+            Misbehaviour::ServerError => assert!(matches!(&error, Error::Api { status, .. } if status.as_u16() == 500)),
+            _ => {}
+        }
+    }
+    for fault in [Misbehaviour::StaleTimestamp, Misbehaviour::UnknownSerial, Misbehaviour::SignTest] {
+        server.misbehave(fault.clone());
+        let reply = client.send(refund()).await.unwrap_or_else(|error| panic!("{fault:?}: {error}"));
+        assert_eq!(reply.return_code, wechatpay::v2::types::ReturnCode::Success);
+    }
+    let reply = client.send(refund()).await.expect("no fault left");
     assert_eq!(reply.return_code, wechatpay::v2::types::ReturnCode::Success);
 }
 
