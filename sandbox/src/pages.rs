@@ -322,7 +322,7 @@ impl Check<'_> {
                     }
                 } else if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == text) {
                     self.problem(at, &format!("`{text}` is not one of the documented values"));
-                } else if let Some(format) = field.time_format().filter(|format| !is_time(text, *format)) {
+                } else if let Some(format) = field.time_format().filter(|format| !is_time_at(text, *format, at)) {
                     self.problem(at, &format!("`{text}` is not a time in {}", format.as_str()));
                 }
             }
@@ -440,6 +440,12 @@ pub fn time_sample(format: TimeFormat) -> &'static str {
         TimeFormat::HourMinute => "10:34",
         TimeFormat::Text => "text",
     }
+}
+
+/// [`is_time`], or a word the service takes where a time belongs: a payscore order's
+/// `time_range.start_time` is `OnAccept` when the service starts as the user confirms the order.
+fn is_time_at(text: &str, format: TimeFormat, at: &str) -> bool {
+    is_time(text, format) || (text == "OnAccept" && at.ends_with("time_range.start_time"))
 }
 
 /// Whether `text` is a time in `format`, judged by its shape (digits where the format has them,

@@ -101,3 +101,32 @@ async fn a_malformed_time_in_an_answer_is_kept_and_listed_as_a_deviation() {
     assert_eq!(reply.amount.total, 100, "the rest is typed");
     assert!(reply.strict().is_err(), "strict refuses an answer off its documented shape");
 }
+
+/// A payscore service order whose service starts when the user confirms it.
+fn service_order(start_time: &str) -> wechatpay::v3::payscore::serviceorder::post::Request {
+    use wechatpay::v3::payscore::serviceorder::post::{Request, RiskFund, ServiceorderTimeRange};
+    Request::builder()
+        .out_order_no("SO-1")
+        .appid("wxd678efh567hg6787")
+        .service_id("500001")
+        .service_introduction("Power bank rental")
+        .time_range(ServiceorderTimeRange::builder().start_time(start_time))
+        .risk_fund(RiskFund::builder().name("DEPOSIT").amount(9900))
+        .notify_url("https://shop.example.com/payscore/notify")
+        .build()
+        .unwrap()
+}
+
+/// Payscore takes `OnAccept` where the start time belongs (the service starts as the user
+/// confirms the order): the text goes out as given and the sandbox takes it, as WeChat Pay does;
+/// any other word there is refused.
+#[tokio::test]
+async fn a_payscore_order_starting_on_acceptance_is_sent_and_taken() {
+    let (sandbox, client) = start().await;
+    client.send(service_order("OnAccept")).await.expect("taken");
+    let request = sandbox.requests().into_iter().rev().find(|r| r.method == "POST").expect("sent");
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["time_range"]["start_time"], "OnAccept");
+    let error = client.send(service_order("Tomorrow")).await.expect_err("not a time");
+    assert_eq!(error.code(), Some("PARAM_ERROR"), "{error}");
+}
