@@ -13,6 +13,7 @@ pub mod codegen;
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod fields;
 pub mod files;
 pub mod fingerprint;
 pub mod git;

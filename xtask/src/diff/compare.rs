@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Part, Request, Response, TimeFormat};
+use crate::fields::Part;
+use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Request, Response, TimeFormat};
 
 /// One schema change, classified for users of the generated crate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -189,7 +190,7 @@ pub struct Options {
 enum Place {
     /// A member of a request part, or of a structure inside one, set through a builder
     /// (`x(impl Into<T>)`, `set_x(Option<T>)`).
-    Request { part: RequestPart },
+    Request { part: Part },
     /// A member of a response or notification payload, read through a field: `T` when required
     /// (decoded leniently), `Option<T>` when optional.
     Read,
@@ -203,7 +204,7 @@ impl Place {
     /// (`Field.filled`, decided by `lower`). Only what the builder insists on can break a call.
     fn setter(self, field: &Field) -> Setter {
         match (self, field.filled) {
-            (Place::Request { part: RequestPart::Path }, _) => Setter::Always,
+            (Place::Request { part: Part::Path }, _) => Setter::Always,
             (Place::Request { .. }, Some(Filled::WechatpaySerial)) => {
                 Setter::Filled("the transport sets it (the serial of the key it encrypts with)")
             }
@@ -239,61 +240,21 @@ enum Setter {
     Filled(&'static str),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RequestPart {
-    Path,
-    Query,
-    Headers,
-    Json,
-    Multipart,
-    Xml,
+/// A request part's name in change paths (`multipart` for the body `fields` names `body`).
+fn part_name(part: Part) -> &'static str {
+    match part {
+        Part::Multipart => "multipart",
+        other => other.name(),
+    }
 }
 
-impl RequestPart {
-    const ALL: [RequestPart; 6] = [
-        RequestPart::Path,
-        RequestPart::Query,
-        RequestPart::Headers,
-        RequestPart::Json,
-        RequestPart::Multipart,
-        RequestPart::Xml,
-    ];
-
-    /// Its name in change paths.
-    fn name(self) -> &'static str {
-        match self {
-            RequestPart::Path => "path",
-            RequestPart::Query => "query",
-            RequestPart::Headers => "headers",
-            RequestPart::Json => "json",
-            RequestPart::Multipart => "multipart",
-            RequestPart::Xml => "xml",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            RequestPart::Path => "path",
-            RequestPart::Query => "query string",
-            RequestPart::Headers => "headers",
-            RequestPart::Json => "JSON body",
-            RequestPart::Multipart => "multipart body",
-            RequestPart::Xml => "XML body",
-        }
-    }
-
-    fn fields(self, r: &Request) -> &[Field] {
-        fn body(part: &Option<Part>) -> &[Field] {
-            part.as_ref().map(|p| p.fields.as_slice()).unwrap_or_default()
-        }
-        match self {
-            RequestPart::Path => &r.path_params,
-            RequestPart::Query => &r.query,
-            RequestPart::Headers => &r.headers,
-            RequestPart::Json => body(&r.json),
-            RequestPart::Multipart => body(&r.multipart),
-            RequestPart::Xml => body(&r.xml),
-        }
+fn part_label(part: Part) -> &'static str {
+    match part {
+        Part::Query => "query string",
+        Part::Json => "JSON body",
+        Part::Multipart => "multipart body",
+        Part::Xml => "XML body",
+        other => other.name(),
     }
 }
 
@@ -765,12 +726,12 @@ impl Fields {
 
     fn request(&mut self, old: &Request, new: &Request) {
         // A top-level name that leaves exactly one part and arrives in exactly one other moved.
-        let names = |r: &Request, part: RequestPart| -> HashSet<String> {
-            part.fields(r).iter().map(|f| f.name.clone()).collect()
+        let names = |r: &Request, part: Part| -> HashSet<String> {
+            part.of_request(r).iter().map(|f| f.name.clone()).collect()
         };
-        let mut gone: HashMap<String, Vec<RequestPart>> = HashMap::new();
-        let mut came: HashMap<String, Vec<RequestPart>> = HashMap::new();
-        for part in RequestPart::ALL {
+        let mut gone: HashMap<String, Vec<Part>> = HashMap::new();
+        let mut came: HashMap<String, Vec<Part>> = HashMap::new();
+        for part in Part::REQUEST {
             let (o, n) = (names(old, part), names(new, part));
             for name in o.difference(&n) {
                 gone.entry(name.clone()).or_default().push(part);
@@ -779,7 +740,7 @@ impl Fields {
                 came.entry(name.clone()).or_default().push(part);
             }
         }
-        let mut moved: Vec<(String, RequestPart, RequestPart)> = gone
+        let mut moved: Vec<(String, Part, Part)> = gone
             .iter()
             .filter_map(|(name, from)| match (from.as_slice(), came.get(name).map(Vec::as_slice)) {
                 ([from], Some([to])) => Some((name.clone(), *from, *to)),
@@ -788,25 +749,26 @@ impl Fields {
             .collect();
         moved.sort_by_key(|(name, _, to)| (*to as usize, name.clone()));
 
-        for part in RequestPart::ALL {
+        for part in Part::REQUEST {
             let skip_old = |name: &str| moved.iter().any(|(n, from, _)| *from == part && n == name);
             let skip_new = |name: &str| moved.iter().any(|(n, _, to)| *to == part && n == name);
             let place = Place::Request { part };
-            self.list(place, part.name(), part.fields(old), part.fields(new), &skip_old, &skip_new);
+            self.list(place, part_name(part), part.of_request(old), part.of_request(new), &skip_old, &skip_new);
             for (name, from, _) in moved.iter().filter(|m| m.2 == part) {
-                let o = from.fields(old).iter().find(|f| &f.name == name).expect("moved from here");
-                let n = part.fields(new).iter().find(|f| &f.name == name).expect("moved to here");
-                let (from_path, to_path) = (format!("{}.{name}", from.name()), format!("{}.{name}", part.name()));
+                let o = from.of_request(old).iter().find(|f| &f.name == name).expect("moved from here");
+                let n = part.of_request(new).iter().find(|f| &f.name == name).expect("moved to here");
+                let (from_path, to_path) =
+                    (format!("{}.{name}", part_name(*from)), format!("{}.{name}", part_name(part)));
                 // Every part's members are setters of one builder: a move changes the wire, not
                 // the calls, unless it enters or leaves the multipart body, whose members have
                 // their own types (a file, JSON metadata).
-                let breaking = (*from == RequestPart::Multipart) != (part == RequestPart::Multipart);
+                let breaking = (*from == Part::Multipart) != (part == Part::Multipart);
                 let consequence = if breaking {
                     "its setter's type changes"
                 } else {
                     "the builder setter stays, the generated request sends it in its new place"
                 };
-                let reason = format!("moved from the {} to the {}: {consequence}", from.label(), part.label());
+                let reason = format!("moved from the {} to the {}: {consequence}", part_label(*from), part_label(part));
                 self.push(
                     Kind::FieldMoved,
                     &to_path,
