@@ -11,6 +11,7 @@ use crate::error::PageError;
 use crate::fields::{self, Owner, Part};
 use crate::files;
 use crate::ir::Api;
+use crate::typespace::TypeSpace;
 
 /// The name of the generated crate.
 pub const CRATE_NAME: &str = "wechatpay-sdk-generated";
@@ -141,9 +142,10 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
 /// [`run`] with the crate's name and runtime dependency given.
 pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) -> Result<Outcome, Vec<PageError>> {
     let api = crate::load(specs)?;
-    let files = emit(&api, options)
+    let space = TypeSpace::new(&api);
+    let files = emit(&api, &space, options)
         .map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
-    let summary = summarize(&api, &files);
+    let summary = summarize(&api, &space, &files);
     let io_error =
         |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
     let mut problems = if check {
@@ -170,12 +172,12 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
     })
 }
 
-fn summarize(api: &Api, files: &Files) -> Summary {
+fn summarize(api: &Api, space: &TypeSpace<'_>, files: &Files) -> Summary {
     let requests = api.operations.len();
     Summary {
         operations: api.operations.len(),
         notifications: api.notifications.len(),
-        types: api.types.len() + requests,
+        types: space.types().len() + requests,
         pages: api.pages,
         redirects: api.redirects.len(),
         files: files.len(),

@@ -13,6 +13,18 @@ use std::rc::Rc;
 
 use crate::ir::{Api, Field, Notification, Operation, Protocol, Request, Response};
 
+/// A field's identity, for the tables kept beside the IR (its Rust names, its type): its address.
+/// The IR is not changed once loaded, so the address holds while the API it belongs to is
+/// borrowed, which the tables' lifetimes make sure of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldKey(usize);
+
+impl FieldKey {
+    pub fn of(field: &Field) -> FieldKey {
+        FieldKey(field as *const Field as usize)
+    }
+}
+
 /// Which side of the exchange a field is on: requests get builders, responses (and
 /// notifications) decoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,6 +119,14 @@ pub fn fields(api: &Api) -> impl Iterator<Item = FieldAt<'_>> {
 }
 
 impl<'a> Owner<'a> {
+    /// Its identity while its API is borrowed (as [`FieldKey`]'s).
+    pub fn key(self) -> usize {
+        match self {
+            Owner::Operation(op) => op as *const Operation as usize,
+            Owner::Notification(n) => n as *const Notification as usize,
+        }
+    }
+
     pub fn file(self) -> &'a str {
         match self {
             Owner::Operation(op) => &op.file,

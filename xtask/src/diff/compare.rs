@@ -5,7 +5,7 @@
 //! every change found inside a Rust type (a structure's member, an enumeration's values, a type's
 //! name) remembers that type. Types are matched between the trees through the fields that use
 //! them: a field present on both sides (same operation, same JSON path) pairs its old type with
-//! its new one, whatever the type-space pass named or housed them. The same change to the same
+//! its new one, whatever the type space (one per tree, read beside its IR) named or housed them. The same change to the same
 //! pair of types at two or more places is then one change of that type, listing every place
 //! (`group`); a change found at one place only stays with its operation.
 
@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::fields::Part;
+use crate::fields::{self, Part};
 use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Request, Response, TimeFormat};
+use crate::typespace::TypeSpace;
 
 /// One schema change, classified for users of the generated crate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -144,7 +145,7 @@ pub enum Kind {
     /// A string holds a time now, no longer, or in another format (`data-format`).
     FormatChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
-    /// elsewhere (`rust.type_name`, `rust.type_path`).
+    /// elsewhere (the type space's local name and path).
     TypeRenamed,
     /// Title or description text (only with `--show-descriptions`).
     DescriptionChanged,
@@ -266,7 +267,9 @@ const HAND_WRITTEN: &str = "read by the hand-written notification code, not gene
 /// ([`group`]). The order is stable: changes of types first, by type, then operations by path
 /// and method, then notifications by event type; within each, request parts, then the response.
 pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
-    let mut cx = Cx { options, found: Vec::new(), owner: Owner::default() };
+    let (old_space, new_space) = rayon::join(|| TypeSpace::new(old), || TypeSpace::new(new));
+    let spaces = Spaces { old: &old_space, new: &new_space };
+    let mut cx = Cx { options, spaces, found: Vec::new(), owner: Owner::default() };
 
     for ((path, method), (olds, news)) in sides(&old.operations, &new.operations, |op| (op.path.as_str(), op.method)) {
         let operation = format!("{} {}", method.as_str().to_uppercase(), path);
@@ -492,21 +495,54 @@ impl Owner {
 }
 
 /// The operation or notification being compared, and the changes found so far.
-struct Cx {
+struct Cx<'s> {
     options: Options,
+    spaces: Spaces<'s>,
     found: Vec<Found>,
     owner: Owner,
 }
 
-impl Cx {
+/// The Rust names and types of both trees.
+#[derive(Clone, Copy)]
+struct Spaces<'s> {
+    old: &'s TypeSpace<'s>,
+    new: &'s TypeSpace<'s>,
+}
+
+impl<'s> Spaces<'s> {
+    /// A field's Rust type in the old tree: its name in its operation's module and its path where
+    /// defined.
+    fn old_type(self, field: &Field) -> Option<(&'s str, &'s str)> {
+        type_in(self.old, field)
+    }
+
+    /// The same in the new tree.
+    fn new_type(self, field: &Field) -> Option<(&'s str, &'s str)> {
+        type_in(self.new, field)
+    }
+
+    /// The paths of an owner's response or payload type in the old and the new tree.
+    fn tops(self, old: fields::Owner<'_>, new: fields::Owner<'_>) -> Option<(&'s str, &'s str)> {
+        let path = |space: &'s TypeSpace<'s>, owner| space.top(owner).map(|id| space.def(id).path.as_str());
+        path(self.old, old).zip(path(self.new, new))
+    }
+}
+
+fn type_in<'s>(space: &'s TypeSpace<'_>, field: &Field) -> Option<(&'s str, &'s str)> {
+    let ty = space.type_of(field)?;
+    Some((ty.local.as_str(), space.def(ty.id).path.as_str()))
+}
+
+impl Cx<'_> {
     fn push(&mut self, delta: Delta) {
         let at = Use { operation: self.owner.operation.clone(), path: String::new(), file: self.owner.file.clone() };
         self.found.push(Found { delta, at });
     }
 
     /// Runs a comparison of field trees and attributes what it finds to the current operation.
-    fn fields(&mut self, compare: impl FnOnce(&mut Fields)) {
+    fn fields(&mut self, compare: impl FnOnce(&mut Fields<'_>)) {
         let mut fields = Fields {
+            spaces: self.spaces,
             descriptions: self.options.descriptions,
             own_module: self.owner.old_module.clone(),
             event_type: None,
@@ -603,7 +639,7 @@ impl Cx {
         let (old, new) = (&old_op.response, &new_op.response);
         match (old, new) {
             (Response::Json { fields: o }, Response::Json { fields: n }) => {
-                let types = old_op.response_type.as_deref().zip(new_op.response_type.as_deref());
+                let types = self.spaces.tops(fields::Owner::Operation(old_op), fields::Owner::Operation(new_op));
                 self.fields(|f| f.top("response", "Response", types, o, n));
             }
             (Response::Empty, Response::Empty)
@@ -667,7 +703,7 @@ impl Cx {
             }
         }
         let none = |_: &str| false;
-        let types = old.payload_type.as_deref().zip(new.payload_type.as_deref());
+        let types = self.spaces.tops(fields::Owner::Notification(old), fields::Owner::Notification(new));
         self.fields(|f| {
             f.event_type = Some(new.event_type.clone());
             f.list(Place::HandWritten, "headers", &old.headers, &new.headers, &none, &none);
@@ -680,7 +716,8 @@ impl Cx {
 /// Compares trees of fields. Knows what a change means at each place, and which Rust type each
 /// change is in, nothing of the operation the fields belong to: its deltas carry paths from
 /// where it was started.
-struct Fields {
+struct Fields<'s> {
+    spaces: Spaces<'s>,
     descriptions: bool,
     /// The module of the operation or notification in the old tree, as a path prefix: the types
     /// defined there were its own.
@@ -693,7 +730,7 @@ struct Fields {
     deltas: Vec<Delta>,
 }
 
-impl Fields {
+impl Fields<'_> {
     /// A change of a member of the type being compared (or of the request itself).
     fn push(&mut self, kind: Kind, path: &str, breaking: bool, reason: impl Into<String>, old: Value, new: Value) {
         let within = self.within.as_ref().map(|w| Within { path: relative(&w.at, path), ..w.clone() });
@@ -892,7 +929,7 @@ impl Fields {
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
         self.format(new_place, path, old, new);
-        if let (Some(o), Some(n)) = (rust_type(old), rust_type(new)) {
+        if let (Some(o), Some(n)) = (self.spaces.old_type(old), self.spaces.new_type(new)) {
             self.renamed(path, o, n);
         }
         if self.descriptions && old.description != new.description {
@@ -917,7 +954,7 @@ impl Fields {
         // disappears is a type change; its members stay with the enclosing type.)
         let outer = self.within.clone();
         if !old.children.is_empty() && !new.children.is_empty() {
-            if let (Some((_, o)), Some((_, n))) = (rust_type(old), rust_type(new)) {
+            if let (Some((_, o)), Some((_, n))) = (self.spaces.old_type(old), self.spaces.new_type(new)) {
                 self.within = Some(Within {
                     types: TypePair { old: o.to_owned(), new: n.to_owned() },
                     at: prefix.clone(),
@@ -1017,8 +1054,10 @@ impl Fields {
             (false, false) => {
                 let (added, removed) = difference(&old.enum_values, &new.enum_values);
                 // The values are the enum type's own: a change of that type.
-                let types = rust_type(old)
-                    .zip(rust_type(new))
+                let types = self
+                    .spaces
+                    .old_type(old)
+                    .zip(self.spaces.new_type(new))
                     .map(|((_, o), (_, n))| TypePair { old: o.to_owned(), new: n.to_owned() });
                 if !added.is_empty() {
                     let reason = match place {
@@ -1172,12 +1211,6 @@ fn relative(base: &str, path: &str) -> String {
         return String::new();
     }
     path.strip_prefix(base).and_then(|rest| rest.strip_prefix('.')).unwrap_or(path).to_owned()
-}
-
-/// A field's Rust type: its name in its operation's module and its path where defined.
-fn rust_type(field: &Field) -> Option<(&str, &str)> {
-    let rust = field.rust.as_ref()?;
-    Some((rust.type_name.as_deref()?, rust.type_path.as_deref()?))
 }
 
 fn required_label(required: bool) -> &'static str {
