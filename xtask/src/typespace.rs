@@ -1,5 +1,19 @@
 //! The type space: every structure and enumeration of the IR gets a Rust type, one per shape,
-//! decided before anything is emitted (after typify's `TypeSpace`).
+//! decided before anything is emitted (after typify's `TypeSpace`), and every field its Rust
+//! names.
+//!
+//! It sits beside the IR, which stays as the pages say (symbols apart from shapes, as in
+//! smithy-rs): [`TypeSpace::new`] borrows a loaded API and holds the fields' names
+//! ([`Names`], `naming.rs`), one [`TypeDef`] per shape (its name, home module, path, users and
+//! shape, borrowed from its first use) behind an opaque [`TypeId`], and the lookups emit and diff
+//! read beside the IR: the type a field has ([`TypeSpace::type_of`]: its `TypeId` and its name in
+//! its owner's module) and the type of a response or payload ([`TypeSpace::top`]). Fields and
+//! owners are known by their addresses ([`FieldKey`]): the borrow keeps the API unchanged.
+//!
+//! It is made in three steps, one module each: `uses.rs` reads the typed uses through the one
+//! field walk (`fields.rs`), each with its shape found through its key (`keys.rs`: the shape map);
+//! `names.rs` decides the homes and names of shared shapes, then each type's name in every module
+//! that uses it; this module numbers the definitions and fills the lookups.
 //!
 //! - **Shape.** Two fields share a type when they have the same name and the same shape: the same
 //!   member names, types, required flags, enum values, encryption and encoding markers, all the
