@@ -164,38 +164,30 @@ fn is_file(field: &Field) -> bool {
 /// The request's members in wire order: path, query, headers, JSON body, multipart body, XML
 /// body. APIv2's `sign` and `nonce_str` are the transport's, not members.
 fn members(op: &Operation) -> Vec<Member<'_>> {
-    let r = &op.request;
-    let member = |field, part, place| Member {
-        field,
-        place,
-        required: builder_requires(field),
-        path: false,
-        multipart: false,
-        part,
-    };
+    let v2 = op.protocol == Protocol::V2;
     let mut members: Vec<Member<'_>> = Vec::new();
-    let mine = |field: &&Field| field.filled != Some(Filled::Signature);
-    members.extend(r.path_params.iter().map(|field| Member {
-        required: true,
-        path: true,
-        ..member(field, "path", Place::Param)
-    }));
-    members.extend(r.query.iter().filter(mine).map(|field| member(field, "query", Place::Param)));
-    members.extend(r.headers.iter().map(|field| member(field, "headers", Place::Param)));
-    if let Some(json) = &r.json {
-        members.extend(json.fields.iter().map(|field| member(field, "json", Place::Request)));
-    }
-    if let Some(body) = &r.multipart {
-        // APIv2 forms are text fields and a file, each a member of its own.
-        let v2 = op.protocol == Protocol::V2;
-        members.extend(body.fields.iter().filter(mine).map(|field| Member {
-            required: if v2 { builder_requires(field) } else { field.required },
-            multipart: true,
-            ..member(field, "body", Place::Request)
-        }));
-    }
-    if let Some(xml) = &r.xml {
-        members.extend(xml.fields.iter().filter(mine).map(|field| member(field, "xml", Place::Request)));
+    for part in Part::REQUEST {
+        let signature = |field: &&Field| {
+            field.filled == Some(Filled::Signature) && matches!(part, Part::Query | Part::Multipart | Part::Xml)
+        };
+        for field in part.of_request(&op.request).iter().filter(|field| !signature(field)) {
+            let required = match part {
+                // A path parameter is part of the URL, whatever its row says.
+                Part::Path => true,
+                // APIv2 forms are text fields and a file, each a member of its own; an APIv3
+                // upload's file and `meta` are as documented.
+                Part::Multipart if !v2 => field.required,
+                _ => builder_requires(field),
+            };
+            members.push(Member {
+                field,
+                place: if part.structured() { Place::Request } else { Place::Param },
+                required,
+                path: part == Part::Path,
+                multipart: part == Part::Multipart,
+                part: part.name(),
+            });
+        }
     }
     members
 }
