@@ -1,7 +1,8 @@
 //! The intermediate representation: what the documentation says, as plain data.
 //!
-//! The generator (`xtask`) fills it: parsing fills everything but the `rust` names; its naming
-//! pass (`naming.rs`) fills those. The schema is documented in `docs/ir.md`; `cargo xtask ir`
+//! The generator (`xtask`) fills it: parsing fills everything but the modules and event variants,
+//! which its naming pass (`naming.rs`) fills. The Rust names of fields and types are not here:
+//! the generator keeps them beside the IR, in its type space (`typespace.rs`). The schema is documented in `docs/ir.md`; `cargo xtask ir`
 //! prints it as JSON. The sandbox (`wechatpay-sdk-sandbox`) reads a copy without the prose
 //! ([`Api::without_prose`]) to check requests and answer them as the pages say.
 
@@ -18,10 +19,6 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Notifications (`webhook/v3/*.md`), sorted by event type.
     pub notifications: Vec<Notification>,
-    /// The Rust types for structures and enumerations, one per distinct shape (filled by the
-    /// type-space pass, `typespace.rs`), sorted by module and name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub types: Vec<TypeDef>,
     /// Page defects the generator worked around, as `file:line: what was assumed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -29,8 +26,8 @@ pub struct Api {
 
 impl Api {
     /// What a program that checks and answers requests needs, and nothing else: descriptions,
-    /// titles, links, line numbers, warnings and everything the generator's later passes add
-    /// (Rust names, module paths, the type space) are dropped. Small enough to embed.
+    /// titles, links, line numbers, warnings and what the generator's naming pass adds (module
+    /// paths, event variants) are dropped. Small enough to embed.
     pub fn without_prose(&self) -> Api {
         fn fields(list: &[Field]) -> Vec<Field> {
             list.iter()
@@ -47,7 +44,6 @@ impl Api {
                     indexed: field.indexed,
                     format: field.format,
                     children: fields(&field.children),
-                    rust: None,
                 })
                 .collect()
         }
@@ -85,7 +81,6 @@ impl Api {
                     other => other.clone(),
                 },
                 module: Vec::new(),
-                response_type: None,
             })
             .collect();
         let notifications = self
@@ -106,17 +101,9 @@ impl Api {
                 untyped: n.untyped.clone(),
                 module: Vec::new(),
                 variant: String::new(),
-                payload_type: None,
             })
             .collect();
-        Api {
-            pages: self.pages,
-            redirects: Vec::new(),
-            operations,
-            notifications,
-            types: Vec::new(),
-            warnings: Vec::new(),
-        }
+        Api { pages: self.pages, redirects: Vec::new(), operations, notifications, warnings: Vec::new() }
     }
 }
 
@@ -151,9 +138,6 @@ pub struct Operation {
     /// Rust module path of the operation (filled by the naming pass), e.g. `["v3", "pay", "transactions", "jsapi", "post"]`.
     #[serde(default)]
     pub module: Vec<String>,
-    /// The path of the response's type from the crate root (filled by the type-space pass).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -363,9 +347,6 @@ pub struct Field {
     /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Field>,
-    /// Names chosen by the naming pass.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rust: Option<RustNames>,
 }
 
 impl Field {
@@ -384,7 +365,6 @@ impl Field {
             indexed: 0,
             format: None,
             children: Vec::new(),
-            rust: None,
         }
     }
 
@@ -573,26 +553,6 @@ pub enum Encoding {
     UrlEncode,
 }
 
-/// Rust names of a field, chosen by the naming pass (and the type-space pass for types).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RustNames {
-    /// The struct field (or builder setter), e.g. `r#type`.
-    pub field: String,
-    /// The type of this field's structure or enum, if any, as its operation (or notification)
-    /// module names it, e.g. `DishList`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_name: Option<String>,
-    /// The type's path from the crate root, where it is defined, e.g. `v3::pay::types::Amount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_path: Option<String>,
-    /// Why a name differs from the obvious one (keyword, collision, non-ASCII name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renamed: Option<String>,
-    /// Enum variants, one per documented value, in the same order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub variants: Vec<String>,
-}
-
 /// A notification (webhook) page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
@@ -626,49 +586,4 @@ pub struct Notification {
     /// Variant of the `Event` enum (filled by the naming pass).
     #[serde(default)]
     pub variant: String,
-    /// The path of the payload's type from the crate root (filled by the type-space pass).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload_type: Option<String>,
-}
-
-/// One Rust type for a structure or an enumeration: every field of the same shape (names, types,
-/// required flags, enum values, markers, nesting) and the same name shares it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TypeDef {
-    /// The Rust name, e.g. `Amount`.
-    pub name: String,
-    /// The module defining it: an operation's or notification's own module when only it uses the
-    /// type, else `v3::<family>::types` or, across families, `types`.
-    pub module: Vec<String>,
-    /// Cargo features any of which compiles it (the families of its users; `notifications`).
-    pub features: Vec<String>,
-    pub kind: TypeKind,
-    /// Where it is used, e.g. `POST /v3/pay/transactions/jsapi json.amount`, sorted.
-    pub uses: Vec<String>,
-    /// Used in a request (it gets a builder).
-    pub request: bool,
-    /// Used in a response or a notification payload (it gets a decoding schema).
-    pub response: bool,
-    /// The shape, as the field of its first use (members in `children`).
-    pub shape: Field,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TypeKind {
-    /// A structure (an object, an array's items, or the structure inside a string).
-    Struct,
-    /// An enumeration of strings or integers.
-    Enum,
-}
-
-impl TypeDef {
-    /// `v3::pay::types::Amount`.
-    pub fn path(&self) -> String {
-        let mut path = self.module.join("::");
-        if !path.is_empty() {
-            path.push_str("::");
-        }
-        path + &self.name
-    }
 }

@@ -8,8 +8,10 @@ pub mod sandbox_api;
 
 use crate::emit::{emit, Files, Options, Package};
 use crate::error::PageError;
+use crate::fields::{self, Owner, Part};
 use crate::files;
 use crate::ir::Api;
+use crate::typespace::TypeSpace;
 
 /// The name of the generated crate.
 pub const CRATE_NAME: &str = "wechatpay-sdk-generated";
@@ -58,33 +60,21 @@ pub struct Coverage {
 
 /// Coverage per family (`notifications` for the webhook pages), sorted by family.
 pub fn coverage(api: &Api) -> std::collections::BTreeMap<String, Coverage> {
-    fn count(fields: &[crate::ir::Field], into: &mut Coverage) {
-        for field in fields {
-            into.rows += 1;
-            into.described += usize::from(!crate::lower::own_text(&field.description).is_empty());
-            count(&field.children, into);
-        }
-    }
     let mut families: std::collections::BTreeMap<String, Coverage> = std::collections::BTreeMap::new();
-    for op in &api.operations {
-        let entry = families.entry(op.family.clone()).or_default();
-        entry.operations += 1;
-        let r = &op.request;
-        for fields in [&r.path_params, &r.query, &r.headers] {
-            count(fields, entry);
+    for owner in fields::owners(api) {
+        let (family, operations, notifications) = match owner {
+            Owner::Operation(op) => (op.family.clone(), 1, 0),
+            Owner::Notification(_) => ("notifications".to_owned(), 0, 1),
+        };
+        let entry = families.entry(family).or_default();
+        entry.operations += operations;
+        entry.notifications += notifications;
+        // A notification's payload is within its envelope (`resource.ciphertext`'s structure):
+        // each row once.
+        for at in owner.fields().filter(|at| at.part != Part::Payload) {
+            entry.rows += 1;
+            entry.described += usize::from(!crate::lower::own_text(&at.field.description).is_empty());
         }
-        for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
-            count(&part.fields, entry);
-        }
-        if let crate::ir::Response::Json { fields } = &op.response {
-            count(fields, entry);
-        }
-    }
-    for n in &api.notifications {
-        let entry = families.entry("notifications".to_owned()).or_default();
-        entry.notifications += 1;
-        count(&n.headers, entry);
-        count(&n.envelope, entry);
     }
     families
 }
@@ -152,9 +142,10 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
 /// [`run`] with the crate's name and runtime dependency given.
 pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) -> Result<Outcome, Vec<PageError>> {
     let api = crate::load(specs)?;
-    let files = emit(&api, options)
+    let space = TypeSpace::new(&api);
+    let files = emit(&api, &space, options)
         .map_err(|message| vec![PageError { file: specs.display().to_string(), line: 0, message }])?;
-    let summary = summarize(&api, &files);
+    let summary = summarize(&api, &space, &files);
     let io_error =
         |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
     let mut problems = if check {
@@ -181,12 +172,12 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
     })
 }
 
-fn summarize(api: &Api, files: &Files) -> Summary {
+fn summarize(api: &Api, space: &TypeSpace<'_>, files: &Files) -> Summary {
     let requests = api.operations.len();
     Summary {
         operations: api.operations.len(),
         notifications: api.notifications.len(),
-        types: api.types.len() + requests,
+        types: space.types().len() + requests,
         pages: api.pages,
         redirects: api.redirects.len(),
         files: files.len(),

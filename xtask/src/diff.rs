@@ -202,10 +202,10 @@ impl Report {
             api.operations.retain(|op| !bad.contains(&op.file));
             api.notifications.retain(|n| !bad.contains(&n.file));
             // Module and type names depend on every page (a type shared with the page left out
-            // is shared no more): name both sides without it, or that looks like a rename.
+            // is shared no more): name both sides without it, or that looks like a rename (the
+            // type spaces are made from what is kept, by `compare`).
             if api.operations.len() + api.notifications.len() != before {
                 crate::naming::name(&mut api);
-                crate::typespace::assign(&mut api);
             }
             api
         };

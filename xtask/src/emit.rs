@@ -1,5 +1,6 @@
-//! IR → Rust files. Knows tokens and files, nothing of markdown; every decision about shapes
-//! (which type a field has, where it lives, what the transport fills) is already in the IR.
+//! IR and type space → Rust files. Knows tokens and files, nothing of markdown; every decision
+//! about shapes is made before: what the transport fills is in the IR, which type a field has,
+//! where it lives and what everything is called are in the type space (`typespace.rs`).
 //!
 //! - `layout`: the files: `Cargo.toml`, `lib.rs`, one module file per URL path node with its
 //!   chain, the shared `types` modules, the registry;
@@ -23,6 +24,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Api, Encoding, Encryption, Field, Filled, TimeFormat, Type};
+use crate::typespace::{FieldType, TypeKind, TypeSpace};
 
 /// Whether a request's builder insists on `field`: required by its page and not one the transport
 /// or the client fills (`Field::filled`). A path parameter is always insisted on, whatever its row
@@ -59,9 +61,9 @@ pub enum Package {
     Standalone { publish: bool },
 }
 
-/// Renders the crate for `api`.
-pub fn emit(api: &Api, options: &Options<'_>) -> Result<Files, String> {
-    layout::files(api, options)
+/// Renders the crate for `api`, whose names and types are `space`'s.
+pub fn emit(api: &Api, space: &TypeSpace<'_>, options: &Options<'_>) -> Result<Files, String> {
+    layout::files(api, space, options)
 }
 
 /// The head of every file: what generated it from what, and the fingerprint of its tokens.
@@ -106,14 +108,8 @@ fn prose(field: &Field) -> String {
     crate::lower::own_text(&field.description)
 }
 
-/// Names of a field: its Rust identifier, its type path (when it has a generated type), its
-/// enum variants.
-fn names(field: &Field) -> (Ident, Option<&str>, &[String]) {
-    let rust = field.rust.as_ref().expect("the naming pass names every field");
-    (ident(&rust.field), rust.type_path.as_deref(), &rust.variants)
-}
-
-/// Where code is emitted, which decides how a type is named there.
+/// Where code is emitted, which decides how a type is named there; and the names and types of
+/// what is emitted.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
     /// The module, e.g. `v3::pay::types`.
@@ -121,18 +117,33 @@ pub struct Scope<'a> {
     /// An operation's or notification's module: every type it uses is in scope there under its
     /// local name (defined there, or re-exported).
     pub local: bool,
+    pub space: &'a TypeSpace<'a>,
 }
 
-impl Scope<'_> {
-    /// The tokens naming `field`'s type here (its builder with `suffix = "Builder"`): its local
+impl<'a> Scope<'a> {
+    /// A field's Rust identifier.
+    fn ident(&self, field: &Field) -> Ident {
+        ident(&self.space.names().of(field).ident)
+    }
+
+    /// The structure a field has, if it has one.
+    fn structure(&self, field: &Field) -> Option<&'a FieldType> {
+        self.space.type_of(field).filter(|ty| self.space.def(ty.id).kind() == TypeKind::Struct)
+    }
+
+    /// The enumeration a field has, if it has one.
+    fn enumeration(&self, field: &Field) -> Option<&'a FieldType> {
+        self.space.type_of(field).filter(|ty| self.space.def(ty.id).kind() == TypeKind::Enum)
+    }
+
+    /// The tokens naming a field's type here (its builder with `suffix = "Builder"`): its local
     /// name, its bare name in its own module, else its path from the crate root.
-    fn name(&self, field: &Field, suffix: &str) -> TokenStream {
-        let rust = field.rust.as_ref().expect("the naming pass names every field");
-        let path = rust.type_path.as_deref().expect("the field has a generated type");
-        let local = rust.type_name.as_deref().expect("the field has a generated type");
+    fn name(&self, ty: &FieldType, suffix: &str) -> TokenStream {
+        let def = self.space.def(ty.id);
+        let path = def.path.as_str();
         let own = path.rsplit_once("::").is_some_and(|(module, _)| module == self.module);
         if self.local || own {
-            let name = if self.local { local } else { path.rsplit("::").next().unwrap_or(path) };
+            let name = if self.local { ty.local.as_str() } else { def.name.as_str() };
             let name = ident(&format!("{name}{suffix}"));
             quote! { #name }
         } else {
@@ -152,14 +163,6 @@ enum Place {
     Response,
 }
 
-fn has_struct(field: &Field, place: Place) -> bool {
-    crate::typespace::has_struct(field, place != Place::Param)
-}
-
-fn is_enum(field: &Field) -> bool {
-    !names(field).2.is_empty()
-}
-
 /// The Rust type of a field's value (without `Option`) in `scope`. With `builder`, nested
 /// structures are their builders.
 fn value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> TokenStream {
@@ -173,8 +176,8 @@ fn value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> T
 }
 
 fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> TokenStream {
-    if has_struct(field, place) {
-        let name = scope.name(field, if builder { "Builder" } else { "" });
+    if let Some(ty) = scope.structure(field) {
+        let name = scope.name(ty, if builder { "Builder" } else { "" });
         return match field.ty {
             Type::ObjectArray => quote! { Vec<#name> },
             Type::String if builder => quote! { #name },
@@ -186,8 +189,8 @@ fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_
         };
     }
     let scalar = |ty: Type| -> TokenStream {
-        if is_enum(field) {
-            return scope.name(field, "");
+        if let Some(ty) = scope.enumeration(field) {
+            return scope.name(ty, "");
         }
         match ty {
             Type::String if field.encrypted == Some(Encryption::RsaPubkey) && place == Place::Response => {

@@ -1,7 +1,9 @@
 //! The generator: documentation pages → IR → Rust.
 //!
 //! `parse` reads markdown into rows, `lower` turns rows into the IR, `naming` picks Rust names,
-//! `emit` writes tokens. Each stage knows nothing of the next.
+//! `typespace` gives every shape one Rust type (beside the IR, which stays as the pages say),
+//! `emit` writes tokens from the IR and the type space. Each stage knows nothing of the next;
+//! every pass over fields reads them through `fields`.
 //!
 //! Around it, the commands of `cargo xtask` (`cli`): `diff` compares two docs trees, `changelog`
 //! turns that into release notes, `release` holds the last release and the semver gate.
@@ -13,6 +15,7 @@ pub mod codegen;
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod fields;
 pub mod files;
 pub mod fingerprint;
 pub mod git;

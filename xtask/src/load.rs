@@ -1,4 +1,5 @@
-//! A docs tree → IR: finds the pages, parses and lowers each (in parallel), names the result.
+//! A docs tree → IR: finds the pages, parses and lowers each (in parallel), names the modules.
+//! The Rust names of fields and types are the type space's (`TypeSpace::new`), kept beside it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use rayon::prelude::*;
 use crate::error::PageError;
 use crate::ir::Api;
 use crate::lower::{lower, Lowered};
-use crate::{naming, parse, typespace};
+use crate::{naming, parse};
 
 /// Reads every page of a docs tree: `openapi/v3/**`, `webhook/v3/**`, `openapi/v2/**` and
 /// `webhook/v2/**` where present, otherwise every `.md` under `dir`. Returns all bad pages' errors at once: generating from a
@@ -96,7 +97,6 @@ pub fn load_each(dir: &Path) -> Result<Loaded, PageError> {
     errors.extend(twice);
     api.notifications.sort_by(|a, b| b.protocol.cmp(&a.protocol).then_with(|| a.event_type.cmp(&b.event_type)));
     naming::name(&mut api);
-    typespace::assign(&mut api);
     Ok(Loaded { api, errors })
 }
 

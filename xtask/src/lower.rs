@@ -101,7 +101,6 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                         request,
                         response,
                         module: Vec::new(),
-                        response_type: None,
                     }),
                     (request, response) => errors.extend(request.err().into_iter().chain(response.err())),
                 }
@@ -457,7 +456,6 @@ fn lower_notification(
                 untyped: Some(untyped.clone()),
                 module: Vec::new(),
                 variant: String::new(),
-                payload_type: None,
             };
             return Ok((notification, vec![untyped]));
         }
@@ -501,7 +499,6 @@ fn lower_notification(
         untyped: None,
         module: Vec::new(),
         variant: String::new(),
-        payload_type: None,
     };
     Ok((notification, warnings))
 }
@@ -758,7 +755,6 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             indexed: indexed(&raw.name).1,
             format,
             children: Vec::new(),
-            rust: None,
         },
     ))
 }

@@ -13,11 +13,15 @@
 //!   the parent type's name is prefixed (`ResponseAmount`), then a number is appended.
 //! - Enum variants: CamelCase of the value (`CREATE_DEAL` → `CreateDeal`, `3` → `V3`).
 //!
-//! Every rename that is not the obvious conversion is recorded in `rust.renamed`.
+//! Modules and event variants are written into the IR (`Operation::module`,
+//! `Notification::module`, `Notification::variant`); fields' names are kept beside it, in
+//! [`Names`], with every rename that is not the obvious conversion (`FieldName::renamed`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::marker::PhantomData;
 
-use crate::ir::{Api, Field, Operation, Protocol, RustNames, Type};
+use crate::fields::{fields, FieldKey, Part, Side};
+use crate::ir::{Api, Field, Operation, Protocol, Type};
 
 pub const METHOD_MODULES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -69,40 +73,19 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Fills every `module`, field identifier, enum variant and event variant of the IR. Type names
-/// are the type space's (`typespace.rs`).
+/// Fills every `module` and event variant of the IR.
 pub fn name(api: &mut Api) {
     let paths: Vec<String> = api.operations.iter().map(module_path).collect();
     let modules = ModuleNames::new(paths.iter().map(String::as_str));
     for op in &mut api.operations {
         op.module = modules.module(&module_path(op));
         op.module.push(op.method.as_str().to_owned());
-        let request = &mut op.request;
-        let mut fields = FieldNames::default();
-        for field in request.path_params.iter_mut().chain(request.query.iter_mut()).chain(request.headers.iter_mut()) {
-            name_field(field, &mut fields);
-        }
-        for part in [&mut request.json, &mut request.multipart, &mut request.xml].into_iter().flatten() {
-            for field in &mut part.fields {
-                name_field(field, &mut fields);
-            }
-        }
-        if let crate::ir::Response::Json { fields: response } = &mut op.response {
-            let mut names = FieldNames::default();
-            for field in response {
-                name_field(field, &mut names);
-            }
-        }
     }
     let mut events = BTreeSet::new();
     for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
         let module = unique(snake(&notification.event_type), &mut events);
         notification.module = vec!["webhook".into(), "v3".into(), module.clone()];
         notification.variant = camel(&notification.event_type, "Event");
-        let mut names = FieldNames::default();
-        for field in &mut notification.payload {
-            name_field(field, &mut names);
-        }
     }
     let mut variants = BTreeSet::from(["Unknown".to_owned()]);
     for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
@@ -120,10 +103,6 @@ pub fn name(api: &mut Api) {
         let module = unique(snake(&notification.event_type), &mut events);
         notification.module = vec!["webhook".into(), "v2".into(), module.clone()];
         notification.variant = unique_camel(camel(&module, "Event"), &mut variants);
-        let mut names = FieldNames::default();
-        for field in &mut notification.payload {
-            name_field(field, &mut names);
-        }
     }
 }
 
@@ -136,26 +115,62 @@ pub fn module_path(op: &Operation) -> String {
     }
 }
 
-/// Names one field and, recursively, its members.
-fn name_field(field: &mut Field, siblings: &mut FieldNames) {
-    let (ident, renamed) = siblings.take(&field.name);
-    let variants = enum_variants(field);
-    let mut names = FieldNames::default();
-    for child in &mut field.children {
-        name_field(child, &mut names);
+/// The Rust names of a field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldName {
+    /// The struct field (or builder setter), e.g. `r#type`.
+    pub ident: String,
+    /// Why it differs from the obvious name (keyword, collision, non-ASCII name).
+    pub renamed: Option<String>,
+    /// Enum variants, one per distinct documented value, in the same order; empty for a field
+    /// that is no enumeration.
+    pub variants: Vec<String>,
+}
+
+/// The Rust names of every field of one API, kept beside its IR.
+pub struct Names<'a> {
+    fields: HashMap<FieldKey, FieldName>,
+    /// The fields are known by their addresses: the API stays borrowed (unchanged) meanwhile.
+    api: PhantomData<&'a Api>,
+}
+
+impl<'a> Names<'a> {
+    /// Names every field of `api` (requests, responses, notifications: each row once), unique
+    /// among its siblings: an operation's request parts are one structure, its response another,
+    /// a notification's headers, envelope and payload one each; a structure's members are theirs.
+    pub fn new(api: &'a Api) -> Names<'a> {
+        let mut scopes: HashMap<(usize, Part, Option<FieldKey>), FieldNames> = HashMap::new();
+        let mut names = HashMap::new();
+        for at in fields(api) {
+            let part = if at.side == Side::Request { Part::Path } else { at.part };
+            let scope = (at.owner.key(), part, at.parent.map(FieldKey::of));
+            let (ident, renamed) = scopes.entry(scope).or_default().take(&at.field.name);
+            names.insert(FieldKey::of(at.field), FieldName { ident, renamed, variants: enum_variants(at.field) });
+        }
+        Names { fields: names, api: PhantomData }
     }
-    field.rust = Some(RustNames { field: ident, type_name: None, type_path: None, renamed, variants });
+
+    /// The names of a field of the API these names were made for.
+    pub fn of(&self, field: &Field) -> &FieldName {
+        &self.fields[&FieldKey::of(field)]
+    }
+}
+
+/// Whether a field is an enumeration: values listed, of a string or of an integer (when they are
+/// all integers).
+pub fn is_enum(field: &Field) -> bool {
+    !field.enum_values.is_empty()
+        && match field.ty {
+            Type::String | Type::StringArray => true,
+            Type::Integer | Type::IntegerArray => field.enum_values.iter().all(|v| v.parse::<i64>().is_ok()),
+            _ => false,
+        }
 }
 
 /// Variants of an enumerated string or integer field; empty when the field is not an enum.
 fn enum_variants(field: &Field) -> Vec<String> {
-    if field.enum_values.is_empty() {
+    if !is_enum(field) {
         return Vec::new();
-    }
-    match field.ty {
-        Type::String | Type::StringArray => {}
-        Type::Integer | Type::IntegerArray if field.enum_values.iter().all(|v| v.parse::<i64>().is_ok()) => {}
-        _ => return Vec::new(),
     }
     let mut taken = BTreeSet::from(["Unknown".to_owned(), "Self".to_owned()]);
     let mut seen = BTreeSet::new();

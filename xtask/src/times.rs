@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::ir::{Api, Field, Response, TimeFormat, Type};
+use crate::fields::{fields, Part};
+use crate::ir::{Api, Field, TimeFormat, Type};
 
 /// Whether a name reads as a time: `time`, `date`, `…_time`, `…_date`, `time_…` (`time_expire`),
 /// `…time` (`createtime`), `…_at` (`refund_at`); an APIv2 indexed name by its base
@@ -31,38 +32,18 @@ impl TimeStats {
     /// Every field of `api` (requests, responses, notifications: each row once).
     pub fn of(api: &Api) -> TimeStats {
         let mut stats = TimeStats::default();
-        let mut count = |file: &str, fields: &[Field]| stats.count(file, fields);
-        for op in &api.operations {
-            let r = &op.request;
-            for fields in [&r.path_params, &r.query, &r.headers] {
-                count(&op.file, fields);
-            }
-            for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
-                count(&op.file, &part.fields);
-            }
-            if let Response::Json { fields } = &op.response {
-                count(&op.file, fields);
-            }
-        }
         // A notification's payload is within its envelope (`resource.ciphertext`'s structure):
         // each row once, as the coverage counts them.
-        for n in &api.notifications {
-            count(&n.file, &n.headers);
-            count(&n.file, &n.envelope);
-        }
-        stats
-    }
-
-    fn count(&mut self, file: &str, fields: &[Field]) {
-        for field in fields {
+        for at in fields(api).filter(|at| at.part != Part::Payload) {
+            let field = at.field;
             if let Some(format) = field.time_format() {
-                *self.typed.entry(format).or_default() += 1;
+                *stats.typed.entry(format).or_default() += 1;
             } else if looks_like_time(&field.name) {
                 let why = why_not(field);
-                self.untyped.push((format!("{file}:{} {}", field.line, field.name), why));
+                stats.untyped.push((format!("{}:{} {}", at.owner.file(), field.line, field.name), why));
             }
-            self.count(file, &field.children);
         }
+        stats
     }
 
     /// Fields holding a time.

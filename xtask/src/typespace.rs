@@ -1,5 +1,19 @@
 //! The type space: every structure and enumeration of the IR gets a Rust type, one per shape,
-//! decided before anything is emitted (after typify's `TypeSpace`).
+//! decided before anything is emitted (after typify's `TypeSpace`), and every field its Rust
+//! names.
+//!
+//! It sits beside the IR, which stays as the pages say (symbols apart from shapes, as in
+//! smithy-rs): [`TypeSpace::new`] borrows a loaded API and holds the fields' names
+//! ([`Names`], `naming.rs`), one [`TypeDef`] per shape (its name, home module, path, users and
+//! shape, borrowed from its first use) behind an opaque [`TypeId`], and the lookups emit and diff
+//! read beside the IR: the type a field has ([`TypeSpace::type_of`]: its `TypeId` and its name in
+//! its owner's module) and the type of a response or payload ([`TypeSpace::top`]). Fields and
+//! owners are known by their addresses ([`FieldKey`]): the borrow keeps the API unchanged.
+//!
+//! It is made in three steps, one module each: `uses.rs` reads the typed uses through the one
+//! field walk (`fields.rs`), each with its shape found through its key (`keys.rs`: the shape map);
+//! `names.rs` decides the homes and names of shared shapes, then each type's name in every module
+//! that uses it; this module numbers the definitions and fills the lookups.
 //!
 //! - **Shape.** Two fields share a type when they have the same name and the same shape: the same
 //!   member names, types, required flags, enum values, encryption and encoding markers, all the
@@ -22,589 +36,174 @@
 //!   (`transaction` → `Transaction`), or its first operation's path (`…Response`).
 //!   A name therefore changes only when a page that uses a type of that name changes.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod keys;
+mod names;
+mod uses;
 
-use crate::ir::{Api, Encryption, Field, Protocol, Response, TypeDef, TypeKind};
-use crate::naming::{camel, enum_values, RESERVED_TYPES};
+use std::collections::{BTreeSet, HashMap};
 
-/// Fills `api.types` and every field's `rust.type_name` / `rust.type_path`.
-pub fn assign(api: &mut Api) {
-    let owners = owners(api);
-    // What each shape is and who uses it, in traversal order.
-    let mut shapes: BTreeMap<String, Shape> = BTreeMap::new();
-    let mut order = 0;
-    visit(api, &mut |owner, site, node| {
-        let shape = shapes.entry(node.key.clone()).or_insert_with(|| {
-            order += 1;
-            let parent = match node.parent {
-                Parent::Type(key) | Parent::Top(_, Some(key)) => Some(key.to_owned()),
-                Parent::Top(_, None) => None,
+pub use keys::has_struct;
+
+use crate::fields::{FieldKey, Owner};
+use crate::ir::{Api, Field};
+use crate::naming::Names;
+use uses::At;
+
+/// A Rust type of the type space: an index into it, meaningful only with the space that gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(u32);
+
+/// One Rust type for a structure or an enumeration: every field of the same shape (names, types,
+/// required flags, enum values, markers, nesting) and the same name shares it.
+#[derive(Clone, Debug)]
+pub struct TypeDef<'a> {
+    /// The Rust name, e.g. `Amount`.
+    pub name: String,
+    /// The module defining it: an operation's or notification's own module when only it uses the
+    /// type, else `v3::<family>::types` or, across families, `types`.
+    pub module: Vec<String>,
+    /// Its path from the crate root, `v3::pay::types::Amount`.
+    pub path: String,
+    /// Cargo features any of which compiles it (the families of its users; `notifications`).
+    pub features: Vec<String>,
+    /// Where it is used, e.g. `POST /v3/pay/transactions/jsapi json.amount`, sorted.
+    pub uses: Vec<String>,
+    /// Used in a request (it gets a builder).
+    pub request: bool,
+    /// Used in a response or a notification payload (it gets a decoding schema).
+    pub response: bool,
+    /// The shape, as its first use has it.
+    pub shape: Shape<'a>,
+}
+
+/// What a type holds, borrowed from the IR (its first use).
+#[derive(Clone, Copy, Debug)]
+pub enum Shape<'a> {
+    /// A structure: an object, an array's items, the structure inside a string, or a response or
+    /// payload (named `response` / `payload`, without a description).
+    Struct { name: &'a str, description: &'a str, members: &'a [Field] },
+    /// An enumeration of strings or integers: the field holding it.
+    Enum(&'a Field),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeKind {
+    Struct,
+    Enum,
+}
+
+impl TypeDef<'_> {
+    pub fn kind(&self) -> TypeKind {
+        match self.shape {
+            Shape::Struct { .. } => TypeKind::Struct,
+            Shape::Enum(_) => TypeKind::Enum,
+        }
+    }
+}
+
+/// A field's type, as its operation's (or notification's) module names it.
+#[derive(Clone, Debug)]
+pub struct FieldType {
+    pub id: TypeId,
+    /// Its name in that module, e.g. `DishList` (defined there, or re-exported under it).
+    pub local: String,
+}
+
+/// The Rust names and types of one API, beside its IR: what emit and diff read with it.
+pub struct TypeSpace<'a> {
+    names: Names<'a>,
+    /// Sorted by module and name; a [`TypeId`] is a place here.
+    types: Vec<TypeDef<'a>>,
+    fields: HashMap<FieldKey, FieldType>,
+    /// The type of each JSON response and typed payload, by its operation or notification.
+    tops: HashMap<usize, TypeId>,
+}
+
+impl<'a> TypeSpace<'a> {
+    /// Names `api` (`naming.rs`) and gives every structure and enumeration in it a type.
+    pub fn new(api: &'a Api) -> TypeSpace<'a> {
+        let names = Names::new(api);
+        let owners = names::owner_infos(api);
+        let (uses, shapes) = uses::uses(api);
+        let homes = names::shared(&shapes, &owners);
+        let local = names::local(&uses, &homes);
+
+        // One definition per shape: in its shared home, else in its one user's module.
+        let mut defs: Vec<(usize, TypeDef<'a>)> = Vec::new();
+        let mut done = BTreeSet::new();
+        for (&(owner, shape), local_name) in &local {
+            if !done.insert(shape) {
+                continue;
+            }
+            let (module, name) = match homes.get(&shape) {
+                Some((module, name)) => (module.clone(), name.clone()),
+                None => (owners[owner].module.clone(), local_name.clone()),
             };
-            Shape {
-                kind: node.kind,
-                base: node.base.clone(),
-                first: order,
-                uses: Vec::new(),
-                request: false,
-                response: false,
-                parent,
+            let of = &shapes[shape];
+            let features: BTreeSet<String> = of.uses.iter().map(|(o, _)| owners[*o].feature.clone()).collect();
+            let mut sites: Vec<String> =
+                of.uses.iter().map(|(o, site)| format!("{} {site}", owners[*o].label)).collect();
+            sites.sort();
+            sites.dedup();
+            let mut path = module.join("::");
+            if !path.is_empty() {
+                path.push_str("::");
             }
-        });
-        shape.uses.push((owner, site.to_owned()));
-        match node.side {
-            Side::Request => shape.request = true,
-            Side::Response => shape.response = true,
-        }
-    });
-
-    // Home and name of every shared shape: in each home, the most used shape of a name keeps it;
-    // the others are named after the type holding them (parents first), else their first user.
-    let mut homes: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
-    let mut groups: BTreeMap<(Vec<String>, String), Vec<&String>> = BTreeMap::new();
-    for (key, shape) in &shapes {
-        let users: BTreeSet<usize> = shape.uses.iter().map(|(o, _)| *o).collect();
-        if users.len() > 1 {
-            let base = shape.base.clone().unwrap_or_else(|| top_level_base(shape, &owners));
-            groups.entry((home(&users, &owners), base)).or_default().push(key);
-        }
-    }
-    let mut taken: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
-    let mut take = |module: &Vec<String>, candidates: Box<dyn Iterator<Item = String> + '_>| {
-        let taken =
-            taken.entry(module.clone()).or_insert_with(|| RESERVED_TYPES.iter().map(|s| s.to_string()).collect());
-        let name = candidates.into_iter().find(|name| free(taken, name))?;
-        taken.insert(name.clone());
-        taken.insert(format!("{name}Builder"));
-        Some(name)
-    };
-    let mut rest = Vec::new();
-    for ((module, base), keys) in &mut groups {
-        keys.sort_by_key(|key| (std::cmp::Reverse(shapes[*key].uses.len()), shapes[*key].first));
-        match take(module, Box::new(std::iter::once(base.clone()))) {
-            Some(name) => {
-                homes.insert(keys[0].clone(), (module.clone(), name));
-                rest.extend(keys[1..].iter().map(|key| (module, base, *key)));
-            }
-            None => rest.extend(keys.iter().map(|key| (module, base, *key))),
-        }
-    }
-    rest.sort_by_key(|(_, _, key)| (depth(key, &shapes), shapes[*key].first));
-    for (module, base, key) in rest {
-        let shape = &shapes[key];
-        let parent = shape.parent.as_ref().and_then(|parent| match homes.get(parent) {
-            Some((_, name)) => Some(name.clone()),
-            None => shapes.get(parent).and_then(|p| p.base.clone()),
-        });
-        let qualified = format!("{}{base}", owners[shape.uses[0].0].qualifier);
-        let candidates = parent
-            .map(|parent| format!("{parent}{base}"))
-            .into_iter()
-            .chain([qualified.clone()])
-            .chain((2..).map(move |n| format!("{qualified}{n}")));
-        let name = take(module, Box::new(candidates)).expect("numbered names never run out");
-        homes.insert(key.clone(), (module.clone(), name));
-    }
-
-    // Names in each user's module, in field order; local shapes are defined there.
-    let mut local: BTreeMap<(usize, String), String> = BTreeMap::new();
-    let mut namers: BTreeMap<usize, TypeNames> = BTreeMap::new();
-    visit(api, &mut |owner, _site, node| {
-        if local.contains_key(&(owner, node.key.clone())) {
-            return;
-        }
-        let name = match &node.base {
-            None => node.fixed.to_owned(),
-            Some(_) => {
-                let parent = match node.parent {
-                    Parent::Top(name, _) => name.to_owned(),
-                    Parent::Type(key) => local.get(&(owner, key.to_owned())).cloned().unwrap_or_default(),
-                };
-                let namer = namers.entry(owner).or_insert_with(TypeNames::new);
-                let preferred = homes.get(&node.key).map(|(_, name)| name.as_str());
-                namer.take(&node.field_name, &parent, preferred)
-            }
-        };
-        local.insert((owner, node.key.clone()), name);
-    });
-
-    let mut types = Vec::new();
-    let mut done = BTreeSet::new();
-    let mut assigned: BTreeMap<(usize, String), (String, String)> = BTreeMap::new();
-    for ((owner, key), local_name) in &local {
-        let (module, name) = match homes.get(key) {
-            Some((module, name)) => (module.clone(), name.clone()),
-            None => (owners[*owner].module.clone(), local_name.clone()),
-        };
-        let path = TypeDef { name: name.clone(), module: module.clone(), ..placeholder() }.path();
-        assigned.insert((*owner, key.clone()), (local_name.clone(), path));
-        if done.insert(key.clone()) {
-            let shape = &shapes[key];
-            let features: BTreeSet<String> = shape.uses.iter().map(|(o, _)| owners[*o].feature.clone()).collect();
-            let mut uses: Vec<String> =
-                shape.uses.iter().map(|(o, site)| format!("{} {site}", owners[*o].label)).collect();
-            uses.sort();
-            uses.dedup();
-            types.push(TypeDef {
+            path += &name;
+            let def = TypeDef {
                 name,
                 module,
+                path,
                 features: features.into_iter().collect(),
-                kind: shape.kind,
-                uses,
-                request: shape.request,
-                response: shape.response,
-                shape: placeholder().shape,
-            });
-        }
-    }
-    fill(api, &assigned);
-    // The shape of each type: its first use, with its members' names filled.
-    let mut shapes_of: BTreeMap<String, Field> = BTreeMap::new();
-    visit_fields(api, &mut |key, field| {
-        shapes_of.entry(key.to_owned()).or_insert_with(|| field.clone());
-    });
-    let keys: BTreeMap<String, String> =
-        assigned.iter().map(|((_, key), (_, path))| (path.clone(), key.clone())).collect();
-    for def in &mut types {
-        if let Some(field) = keys.get(&def.path()).and_then(|key| shapes_of.get(key)) {
-            def.shape = field.clone();
-        }
-    }
-    types.sort_by(|a, b| (&a.module, &a.name).cmp(&(&b.module, &b.name)));
-    api.types = types;
-}
-
-fn placeholder() -> TypeDef {
-    TypeDef {
-        name: String::new(),
-        module: Vec::new(),
-        features: Vec::new(),
-        kind: TypeKind::Struct,
-        uses: Vec::new(),
-        request: false,
-        response: false,
-        shape: Field::new("", crate::ir::Type::Object, false),
-    }
-}
-
-fn free(taken: &BTreeSet<String>, name: &str) -> bool {
-    !taken.contains(name) && !taken.contains(&format!("{name}Builder")) && !name.ends_with("Builder")
-}
-
-struct Shape {
-    kind: TypeKind,
-    /// The name a nested shape starts from (`Amount`); `None` for a response or payload.
-    base: Option<String>,
-    /// Order of first appearance.
-    first: usize,
-    /// (owner, site) of every use.
-    uses: Vec<(usize, String)>,
-    request: bool,
-    response: bool,
-    /// The shape holding the first use (a structure, or a response or payload), if any.
-    parent: Option<String>,
-}
-
-/// An operation or a notification: what owns fields.
-struct Owner {
-    module: Vec<String>,
-    /// The cargo feature compiling it.
-    feature: String,
-    /// `POST /v3/pay/transactions/jsapi` or `TRANSACTION.SUCCESS`.
-    label: String,
-    /// Prefix that tells its types apart in a shared module (`TransactionsId`).
-    qualifier: String,
-    /// The family module (`["v3", "pay"]`), for operations.
-    family_module: Option<Vec<String>>,
-    /// The name a notification's payload type takes when shared (`Transaction`).
-    payload_name: Option<String>,
-    protocol: Protocol,
-}
-
-fn owners(api: &Api) -> Vec<Owner> {
-    let mut owners = Vec::new();
-    for op in &api.operations {
-        let inner: Vec<&str> = op.module[2.min(op.module.len())..op.module.len().saturating_sub(1)]
-            .iter()
-            .map(String::as_str)
-            .filter(|m| !m.starts_with("by_"))
-            .collect();
-        let qualifier = if inner.is_empty() { camel(&op.family, "T") } else { camel(&inner.join("_"), "T") };
-        owners.push(Owner {
-            module: op.module.clone(),
-            feature: op.family.clone(),
-            label: format!("{} {}", op.method.as_str().to_uppercase(), op.path),
-            qualifier,
-            family_module: Some(op.module[..2.min(op.module.len())].to_vec()),
-            payload_name: None,
-            protocol: op.protocol,
-        });
-    }
-    for n in &api.notifications {
-        let original = n
-            .envelope
-            .iter()
-            .find(|f| f.name == "resource")
-            .and_then(|r| r.children.iter().find(|f| f.name == "original_type"))
-            .and_then(|f| match f.enum_values.as_slice() {
-                [one] => Some(camel(one, "T")),
-                _ => None,
-            });
-        let prefix = n.event_type.split('.').next().unwrap_or(&n.event_type);
-        owners.push(Owner {
-            module: n.module.clone(),
-            feature: "notifications".to_owned(),
-            label: n.event_type.clone(),
-            qualifier: camel(&n.event_type, "T"),
-            family_module: None,
-            payload_name: Some(original.unwrap_or_else(|| camel(prefix, "T"))),
-            protocol: n.protocol,
-        });
-    }
-    owners
-}
-
-fn home(users: &BTreeSet<usize>, owners: &[Owner]) -> Vec<String> {
-    let families: BTreeSet<Option<&Vec<String>>> = users.iter().map(|&o| owners[o].family_module.as_ref()).collect();
-    // APIv2 shapes are never shared with APIv3 ones (their keys differ): their homes are under
-    // `v2` (and `webhook::v2`).
-    let v2 = users.iter().any(|&o| owners[o].protocol == Protocol::V2);
-    let strings = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<Vec<_>>();
-    match families.into_iter().collect::<Vec<_>>().as_slice() {
-        [Some(family)] => {
-            let mut module = (*family).clone();
-            module.push("types".to_owned());
-            module
-        }
-        [None] if v2 => strings(&["webhook", "v2", "types"]),
-        [None] => vec!["webhook".to_owned(), "types".to_owned()],
-        _ if v2 => strings(&["v2", "types"]),
-        _ => vec!["types".to_owned()],
-    }
-}
-
-/// What tells an APIv2 shape from an APIv3 one of the same members: XML members are text on the
-/// wire, so the two never share a Rust type (and APIv3's types keep their names and homes).
-fn protocol_prefix(protocol: Protocol) -> &'static str {
-    match protocol {
-        Protocol::V3 => "",
-        Protocol::V2 => "2|",
-    }
-}
-
-/// The name of a shared response or payload.
-fn top_level_base(shape: &Shape, owners: &[Owner]) -> String {
-    shape
-        .uses
-        .iter()
-        .find_map(|(o, _)| owners[*o].payload_name.clone())
-        .unwrap_or_else(|| format!("{}Response", owners[shape.uses[0].0].qualifier))
-}
-
-/// Which side a field is on: requests get builders, responses decoding schemas.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Request,
-    Response,
-}
-
-/// A typed field met by [`visit`].
-struct Node<'a> {
-    key: String,
-    kind: TypeKind,
-    /// Name base of a nested shape; `None` for a response or payload (named `fixed`).
-    base: Option<String>,
-    fixed: &'static str,
-    field_name: String,
-    /// The enclosing type.
-    parent: Parent<'a>,
-    side: Side,
-}
-
-/// The type a field sits in: a request, response or payload (by its fixed name, and its shape's
-/// key for the last two), or a nested structure (by its key).
-#[derive(Clone, Copy)]
-enum Parent<'a> {
-    Top(&'static str, Option<&'a str>),
-    Type(&'a str),
-}
-
-/// How deep a shape's first use is: 0 for a response or payload.
-fn depth(key: &str, shapes: &BTreeMap<String, Shape>) -> usize {
-    let mut depth = 0;
-    let mut at = key;
-    while let Some(parent) = shapes.get(at).and_then(|s| s.parent.as_deref()) {
-        depth += 1;
-        at = parent;
-    }
-    depth
-}
-
-/// Whether a field becomes a structure: an object, an array of objects, or a string carrying one;
-/// path, query and header parameters stay untyped.
-pub fn has_struct(field: &Field, structured: bool) -> bool {
-    structured
-        && !field.children.is_empty()
-        && matches!(field.ty, crate::ir::Type::Object | crate::ir::Type::ObjectArray | crate::ir::Type::String)
-}
-
-fn is_enum(field: &Field) -> bool {
-    field.rust.as_ref().is_some_and(|r| !r.variants.is_empty())
-}
-
-fn member_key(field: &Field, side: Side, structured: bool) -> String {
-    let encrypted = match (field.encrypted, side) {
-        (Some(Encryption::RsaPubkey), Side::Request) => "sensitive",
-        (Some(Encryption::RsaPubkey), Side::Response) => "encrypted",
-        (Some(Encryption::AesGcm), _) => "aes",
-        (Some(Encryption::AesEcb), _) => "aes-ecb",
-        (None, _) => "",
-    };
-    let inner =
-        if has_struct(field, structured) { struct_key(&field.name, &field.children, side) } else { String::new() };
-    let mut key = format!(
-        "{}:{}:{}:{}:{}:{:?}:{:?}:{}",
-        field.name,
-        field.ty.as_str(),
-        u8::from(field.required),
-        enum_values(field).join("|"),
-        encrypted,
-        field.encoded,
-        field.filled,
-        inner
-    );
-    if field.indexed > 0 {
-        key += &format!(":indexed{}", field.indexed);
-    }
-    // `text` is a plain string, as without a format: no other Rust type.
-    if let Some(format) = field.time_format() {
-        key += &format!(":format={}", format.as_str());
-    }
-    key
-}
-
-fn struct_key(name: &str, members: &[Field], side: Side) -> String {
-    let members: Vec<String> = members.iter().map(|m| member_key(m, side, true)).collect();
-    format!("S{name}({})", members.join(","))
-}
-
-fn enum_key(field: &Field) -> String {
-    format!(
-        "E{}:{}:{}",
-        field.name,
-        u8::from(matches!(field.ty, crate::ir::Type::Integer | crate::ir::Type::IntegerArray)),
-        enum_values(field).join("|")
-    )
-}
-
-fn top_key(prefix: &str, fields: &[Field], side: Side) -> String {
-    format!("{prefix}{}", struct_key("", fields, side))
-}
-
-/// Calls `f(owner, site, node)` for every typed field of the API, in a fixed order: operations
-/// (path, query, headers, JSON body, multipart body, response), then notifications (payload).
-fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
-    let mut owner = 0;
-    for op in &api.operations {
-        let r = &op.request;
-        let p = protocol_prefix(op.protocol);
-        for (part, fields) in [("path", &r.path_params), ("query", &r.query), ("headers", &r.headers)] {
-            walk(owner, p, part, fields, Side::Request, false, Parent::Top("Request", None), f);
-        }
-        if let Some(json) = &r.json {
-            walk(owner, p, "json", &json.fields, Side::Request, true, Parent::Top("Request", None), f);
-        }
-        if let Some(body) = &r.multipart {
-            walk(owner, p, "body", &body.fields, Side::Request, true, Parent::Top("Request", None), f);
-        }
-        if let Some(xml) = &r.xml {
-            walk(owner, p, "xml", &xml.fields, Side::Request, true, Parent::Top("Request", None), f);
-        }
-        if let Response::Json { fields } = &op.response {
-            let node = Node {
-                key: top_key(p, fields, Side::Response),
-                kind: TypeKind::Struct,
-                base: None,
-                fixed: "Response",
-                field_name: String::new(),
-                parent: Parent::Top("", None),
-                side: Side::Response,
+                uses: sites,
+                request: of.request,
+                response: of.response,
+                shape: of.first,
             };
-            f(owner, "response", &node);
-            walk(owner, p, "response", fields, Side::Response, true, Parent::Top("Response", Some(&node.key)), f);
+            defs.push((shape, def));
         }
-        owner += 1;
-    }
-    for n in &api.notifications {
-        let p = protocol_prefix(n.protocol);
-        if n.untyped.is_none() {
-            let node = Node {
-                key: top_key(p, &n.payload, Side::Response),
-                kind: TypeKind::Struct,
-                base: None,
-                fixed: "Payload",
-                field_name: String::new(),
-                parent: Parent::Top("", None),
-                side: Side::Response,
-            };
-            f(owner, "payload", &node);
-            walk(owner, p, "payload", &n.payload, Side::Response, true, Parent::Top("Payload", Some(&node.key)), f);
-        }
-        owner += 1;
-    }
-}
+        defs.sort_by(|(_, a), (_, b)| (&a.module, &a.name).cmp(&(&b.module, &b.name)));
+        let ids: HashMap<usize, TypeId> =
+            defs.iter().enumerate().map(|(index, (shape, _))| (*shape, TypeId(index as u32))).collect();
+        let types = defs.into_iter().map(|(_, def)| def).collect();
 
-#[allow(clippy::too_many_arguments)] // one walk, its context spelled out
-fn walk(
-    owner: usize,
-    prefix: &str,
-    at: &str,
-    fields: &[Field],
-    side: Side,
-    structured: bool,
-    parent: Parent<'_>,
-    f: &mut dyn FnMut(usize, &str, &Node<'_>),
-) {
-    for field in fields {
-        let site = format!("{at}.{}", field.name);
-        if has_struct(field, structured) {
-            let key = format!("{prefix}{}", struct_key(&field.name, &field.children, side));
-            let node = Node {
-                key: key.clone(),
-                kind: TypeKind::Struct,
-                base: Some(camel(&field.name, "T")),
-                fixed: "",
-                field_name: field.name.clone(),
-                parent,
-                side,
-            };
-            f(owner, &site, &node);
-            walk(owner, prefix, &site, &field.children, side, true, Parent::Type(&key), f);
-        } else if is_enum(field) {
-            let node = Node {
-                key: format!("{prefix}{}", enum_key(field)),
-                kind: TypeKind::Enum,
-                base: Some(camel(&field.name, "T")),
-                fixed: "",
-                field_name: field.name.clone(),
-                parent,
-                side,
-            };
-            f(owner, &site, &node);
-        }
-    }
-}
-
-/// Sets `rust.type_name` and `rust.type_path` of every typed field.
-fn fill(api: &mut Api, assigned: &BTreeMap<(usize, String), (String, String)>) {
-    let set = |owner: usize, key: String, field: &mut Field| {
-        if let (Some((name, path)), Some(rust)) = (assigned.get(&(owner, key)), field.rust.as_mut()) {
-            rust.type_name = Some(name.clone());
-            rust.type_path = Some(path.clone());
-        }
-    };
-    type Set<'a> = &'a dyn Fn(usize, String, &mut Field);
-    fn walk_mut(owner: usize, prefix: &str, fields: &mut [Field], side: Side, structured: bool, set: Set<'_>) {
-        for field in fields {
-            if has_struct(field, structured) {
-                let key = format!("{prefix}{}", struct_key(&field.name, &field.children, side));
-                walk_mut(owner, prefix, &mut field.children, side, true, set);
-                set(owner, key, field);
-            } else if is_enum(field) {
-                let key = format!("{prefix}{}", enum_key(field));
-                set(owner, key, field);
+        let mut fields = HashMap::new();
+        let mut tops = HashMap::new();
+        for one in &uses {
+            let id = ids[&one.shape];
+            match one.at {
+                At::Field(field, _) => {
+                    fields.insert(field, FieldType { id, local: local[&(one.owner, one.shape)].clone() });
+                }
+                At::Top(owner, _) => {
+                    tops.insert(owner.key(), id);
+                }
             }
         }
-    }
-    let mut owner = 0;
-    for op in &mut api.operations {
-        let p = protocol_prefix(op.protocol);
-        if let Response::Json { fields } = &op.response {
-            op.response_type = assigned.get(&(owner, top_key(p, fields, Side::Response))).map(|(_, path)| path.clone());
-        }
-        let r = &mut op.request;
-        for fields in [&mut r.path_params, &mut r.query, &mut r.headers] {
-            walk_mut(owner, p, fields, Side::Request, false, &set);
-        }
-        for part in [&mut r.json, &mut r.multipart, &mut r.xml].into_iter().flatten() {
-            walk_mut(owner, p, &mut part.fields, Side::Request, true, &set);
-        }
-        if let Response::Json { fields } = &mut op.response {
-            walk_mut(owner, p, fields, Side::Response, true, &set);
-        }
-        owner += 1;
-    }
-    for n in &mut api.notifications {
-        let p = protocol_prefix(n.protocol);
-        if n.untyped.is_none() {
-            n.payload_type =
-                assigned.get(&(owner, top_key(p, &n.payload, Side::Response))).map(|(_, path)| path.clone());
-        }
-        walk_mut(owner, p, &mut n.payload, Side::Response, true, &set);
-        owner += 1;
-    }
-}
-
-/// Calls `f(key, field)` for every typed field, with its names filled (members first).
-fn visit_fields(api: &Api, f: &mut dyn FnMut(&str, &Field)) {
-    fn walk(prefix: &str, fields: &[Field], side: Side, structured: bool, f: &mut dyn FnMut(&str, &Field)) {
-        for field in fields {
-            if has_struct(field, structured) {
-                f(&format!("{prefix}{}", struct_key(&field.name, &field.children, side)), field);
-                walk(prefix, &field.children, side, true, f);
-            } else if is_enum(field) {
-                f(&format!("{prefix}{}", enum_key(field)), field);
-            }
-        }
-    }
-    for op in &api.operations {
-        let r = &op.request;
-        let p = protocol_prefix(op.protocol);
-        for fields in [&r.path_params, &r.query, &r.headers] {
-            walk(p, fields, Side::Request, false, f);
-        }
-        for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
-            walk(p, &part.fields, Side::Request, true, f);
-        }
-        if let Response::Json { fields } = &op.response {
-            let top = Field { name: "response".into(), children: fields.clone(), ..placeholder().shape };
-            f(&top_key(p, fields, Side::Response), &top);
-            walk(p, fields, Side::Response, true, f);
-        }
-    }
-    for n in &api.notifications {
-        let p = protocol_prefix(n.protocol);
-        if n.untyped.is_none() {
-            let top = Field { name: "payload".into(), children: n.payload.clone(), ..placeholder().shape };
-            f(&top_key(p, &n.payload, Side::Response), &top);
-            walk(p, &n.payload, Side::Response, true, f);
-        }
-    }
-}
-
-/// Type names inside one operation's (or notification's) module, first come first served.
-struct TypeNames {
-    taken: BTreeSet<String>,
-}
-
-impl TypeNames {
-    fn new() -> Self {
-        TypeNames { taken: RESERVED_TYPES.iter().map(|s| s.to_string()).collect() }
+        TypeSpace { names, types, fields, tops }
     }
 
-    /// A name for the field `field` inside type `parent`; `preferred` is the shared type's own
-    /// name, used when free (so that a shared type keeps one name wherever possible).
-    fn take(&mut self, field: &str, parent: &str, preferred: Option<&str>) -> String {
-        let base = camel(field, "T");
-        let prefixed = format!("{parent}{base}");
-        let name = preferred
-            .into_iter()
-            .map(str::to_owned)
-            .chain([base, prefixed.clone()])
-            .chain((2..).map(|n| format!("{prefixed}{n}")))
-            .find(|name| free(&self.taken, name))
-            .expect("numbered names never run out");
-        self.taken.insert(name.clone());
-        self.taken.insert(format!("{name}Builder"));
-        name
+    /// The Rust names of the API's fields.
+    pub fn names(&self) -> &Names<'a> {
+        &self.names
+    }
+
+    /// Every type, sorted by module and name.
+    pub fn types(&self) -> &[TypeDef<'a>] {
+        &self.types
+    }
+
+    pub fn def(&self, id: TypeId) -> &TypeDef<'a> {
+        &self.types[id.0 as usize]
+    }
+
+    /// The structure or enumeration `field` has, if any (a field of this space's API).
+    pub fn type_of(&self, field: &Field) -> Option<&FieldType> {
+        self.fields.get(&FieldKey::of(field))
+    }
+
+    /// The type of an operation's JSON response or a notification's typed payload.
+    pub fn top(&self, owner: Owner<'_>) -> Option<TypeId> {
+        self.tops.get(&owner.key()).copied()
     }
 }

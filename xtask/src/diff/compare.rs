@@ -5,7 +5,7 @@
 //! every change found inside a Rust type (a structure's member, an enumeration's values, a type's
 //! name) remembers that type. Types are matched between the trees through the fields that use
 //! them: a field present on both sides (same operation, same JSON path) pairs its old type with
-//! its new one, whatever the type-space pass named or housed them. The same change to the same
+//! its new one, whatever the type space (one per tree, read beside its IR) named or housed them. The same change to the same
 //! pair of types at two or more places is then one change of that type, listing every place
 //! (`group`); a change found at one place only stays with its operation.
 
@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Part, Request, Response, TimeFormat};
+use crate::fields::{self, Part};
+use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Request, Response, TimeFormat};
+use crate::typespace::TypeSpace;
 
 /// One schema change, classified for users of the generated crate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -143,7 +145,7 @@ pub enum Kind {
     /// A string holds a time now, no longer, or in another format (`data-format`).
     FormatChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
-    /// elsewhere (`rust.type_name`, `rust.type_path`).
+    /// elsewhere (the type space's local name and path).
     TypeRenamed,
     /// Title or description text (only with `--show-descriptions`).
     DescriptionChanged,
@@ -189,7 +191,7 @@ pub struct Options {
 enum Place {
     /// A member of a request part, or of a structure inside one, set through a builder
     /// (`x(impl Into<T>)`, `set_x(Option<T>)`).
-    Request { part: RequestPart },
+    Request { part: Part },
     /// A member of a response or notification payload, read through a field: `T` when required
     /// (decoded leniently), `Option<T>` when optional.
     Read,
@@ -203,7 +205,7 @@ impl Place {
     /// (`Field.filled`, decided by `lower`). Only what the builder insists on can break a call.
     fn setter(self, field: &Field) -> Setter {
         match (self, field.filled) {
-            (Place::Request { part: RequestPart::Path }, _) => Setter::Always,
+            (Place::Request { part: Part::Path }, _) => Setter::Always,
             (Place::Request { .. }, Some(Filled::WechatpaySerial)) => {
                 Setter::Filled("the transport sets it (the serial of the key it encrypts with)")
             }
@@ -239,61 +241,21 @@ enum Setter {
     Filled(&'static str),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RequestPart {
-    Path,
-    Query,
-    Headers,
-    Json,
-    Multipart,
-    Xml,
+/// A request part's name in change paths (`multipart` for the body `fields` names `body`).
+fn part_name(part: Part) -> &'static str {
+    match part {
+        Part::Multipart => "multipart",
+        other => other.name(),
+    }
 }
 
-impl RequestPart {
-    const ALL: [RequestPart; 6] = [
-        RequestPart::Path,
-        RequestPart::Query,
-        RequestPart::Headers,
-        RequestPart::Json,
-        RequestPart::Multipart,
-        RequestPart::Xml,
-    ];
-
-    /// Its name in change paths.
-    fn name(self) -> &'static str {
-        match self {
-            RequestPart::Path => "path",
-            RequestPart::Query => "query",
-            RequestPart::Headers => "headers",
-            RequestPart::Json => "json",
-            RequestPart::Multipart => "multipart",
-            RequestPart::Xml => "xml",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            RequestPart::Path => "path",
-            RequestPart::Query => "query string",
-            RequestPart::Headers => "headers",
-            RequestPart::Json => "JSON body",
-            RequestPart::Multipart => "multipart body",
-            RequestPart::Xml => "XML body",
-        }
-    }
-
-    fn fields(self, r: &Request) -> &[Field] {
-        fn body(part: &Option<Part>) -> &[Field] {
-            part.as_ref().map(|p| p.fields.as_slice()).unwrap_or_default()
-        }
-        match self {
-            RequestPart::Path => &r.path_params,
-            RequestPart::Query => &r.query,
-            RequestPart::Headers => &r.headers,
-            RequestPart::Json => body(&r.json),
-            RequestPart::Multipart => body(&r.multipart),
-            RequestPart::Xml => body(&r.xml),
-        }
+fn part_label(part: Part) -> &'static str {
+    match part {
+        Part::Query => "query string",
+        Part::Json => "JSON body",
+        Part::Multipart => "multipart body",
+        Part::Xml => "XML body",
+        other => other.name(),
     }
 }
 
@@ -305,7 +267,9 @@ const HAND_WRITTEN: &str = "read by the hand-written notification code, not gene
 /// ([`group`]). The order is stable: changes of types first, by type, then operations by path
 /// and method, then notifications by event type; within each, request parts, then the response.
 pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
-    let mut cx = Cx { options, found: Vec::new(), owner: Owner::default() };
+    let (old_space, new_space) = rayon::join(|| TypeSpace::new(old), || TypeSpace::new(new));
+    let spaces = Spaces { old: &old_space, new: &new_space };
+    let mut cx = Cx { options, spaces, found: Vec::new(), owner: Owner::default() };
 
     for ((path, method), (olds, news)) in sides(&old.operations, &new.operations, |op| (op.path.as_str(), op.method)) {
         let operation = format!("{} {}", method.as_str().to_uppercase(), path);
@@ -531,21 +495,54 @@ impl Owner {
 }
 
 /// The operation or notification being compared, and the changes found so far.
-struct Cx {
+struct Cx<'s> {
     options: Options,
+    spaces: Spaces<'s>,
     found: Vec<Found>,
     owner: Owner,
 }
 
-impl Cx {
+/// The Rust names and types of both trees.
+#[derive(Clone, Copy)]
+struct Spaces<'s> {
+    old: &'s TypeSpace<'s>,
+    new: &'s TypeSpace<'s>,
+}
+
+impl<'s> Spaces<'s> {
+    /// A field's Rust type in the old tree: its name in its operation's module and its path where
+    /// defined.
+    fn old_type(self, field: &Field) -> Option<(&'s str, &'s str)> {
+        type_in(self.old, field)
+    }
+
+    /// The same in the new tree.
+    fn new_type(self, field: &Field) -> Option<(&'s str, &'s str)> {
+        type_in(self.new, field)
+    }
+
+    /// The paths of an owner's response or payload type in the old and the new tree.
+    fn tops(self, old: fields::Owner<'_>, new: fields::Owner<'_>) -> Option<(&'s str, &'s str)> {
+        let path = |space: &'s TypeSpace<'s>, owner| space.top(owner).map(|id| space.def(id).path.as_str());
+        path(self.old, old).zip(path(self.new, new))
+    }
+}
+
+fn type_in<'s>(space: &'s TypeSpace<'_>, field: &Field) -> Option<(&'s str, &'s str)> {
+    let ty = space.type_of(field)?;
+    Some((ty.local.as_str(), space.def(ty.id).path.as_str()))
+}
+
+impl Cx<'_> {
     fn push(&mut self, delta: Delta) {
         let at = Use { operation: self.owner.operation.clone(), path: String::new(), file: self.owner.file.clone() };
         self.found.push(Found { delta, at });
     }
 
     /// Runs a comparison of field trees and attributes what it finds to the current operation.
-    fn fields(&mut self, compare: impl FnOnce(&mut Fields)) {
+    fn fields(&mut self, compare: impl FnOnce(&mut Fields<'_>)) {
         let mut fields = Fields {
+            spaces: self.spaces,
             descriptions: self.options.descriptions,
             own_module: self.owner.old_module.clone(),
             event_type: None,
@@ -642,7 +639,7 @@ impl Cx {
         let (old, new) = (&old_op.response, &new_op.response);
         match (old, new) {
             (Response::Json { fields: o }, Response::Json { fields: n }) => {
-                let types = old_op.response_type.as_deref().zip(new_op.response_type.as_deref());
+                let types = self.spaces.tops(fields::Owner::Operation(old_op), fields::Owner::Operation(new_op));
                 self.fields(|f| f.top("response", "Response", types, o, n));
             }
             (Response::Empty, Response::Empty)
@@ -706,7 +703,7 @@ impl Cx {
             }
         }
         let none = |_: &str| false;
-        let types = old.payload_type.as_deref().zip(new.payload_type.as_deref());
+        let types = self.spaces.tops(fields::Owner::Notification(old), fields::Owner::Notification(new));
         self.fields(|f| {
             f.event_type = Some(new.event_type.clone());
             f.list(Place::HandWritten, "headers", &old.headers, &new.headers, &none, &none);
@@ -719,7 +716,8 @@ impl Cx {
 /// Compares trees of fields. Knows what a change means at each place, and which Rust type each
 /// change is in, nothing of the operation the fields belong to: its deltas carry paths from
 /// where it was started.
-struct Fields {
+struct Fields<'s> {
+    spaces: Spaces<'s>,
     descriptions: bool,
     /// The module of the operation or notification in the old tree, as a path prefix: the types
     /// defined there were its own.
@@ -732,7 +730,7 @@ struct Fields {
     deltas: Vec<Delta>,
 }
 
-impl Fields {
+impl Fields<'_> {
     /// A change of a member of the type being compared (or of the request itself).
     fn push(&mut self, kind: Kind, path: &str, breaking: bool, reason: impl Into<String>, old: Value, new: Value) {
         let within = self.within.as_ref().map(|w| Within { path: relative(&w.at, path), ..w.clone() });
@@ -765,12 +763,12 @@ impl Fields {
 
     fn request(&mut self, old: &Request, new: &Request) {
         // A top-level name that leaves exactly one part and arrives in exactly one other moved.
-        let names = |r: &Request, part: RequestPart| -> HashSet<String> {
-            part.fields(r).iter().map(|f| f.name.clone()).collect()
+        let names = |r: &Request, part: Part| -> HashSet<String> {
+            part.of_request(r).iter().map(|f| f.name.clone()).collect()
         };
-        let mut gone: HashMap<String, Vec<RequestPart>> = HashMap::new();
-        let mut came: HashMap<String, Vec<RequestPart>> = HashMap::new();
-        for part in RequestPart::ALL {
+        let mut gone: HashMap<String, Vec<Part>> = HashMap::new();
+        let mut came: HashMap<String, Vec<Part>> = HashMap::new();
+        for part in Part::REQUEST {
             let (o, n) = (names(old, part), names(new, part));
             for name in o.difference(&n) {
                 gone.entry(name.clone()).or_default().push(part);
@@ -779,7 +777,7 @@ impl Fields {
                 came.entry(name.clone()).or_default().push(part);
             }
         }
-        let mut moved: Vec<(String, RequestPart, RequestPart)> = gone
+        let mut moved: Vec<(String, Part, Part)> = gone
             .iter()
             .filter_map(|(name, from)| match (from.as_slice(), came.get(name).map(Vec::as_slice)) {
                 ([from], Some([to])) => Some((name.clone(), *from, *to)),
@@ -788,25 +786,26 @@ impl Fields {
             .collect();
         moved.sort_by_key(|(name, _, to)| (*to as usize, name.clone()));
 
-        for part in RequestPart::ALL {
+        for part in Part::REQUEST {
             let skip_old = |name: &str| moved.iter().any(|(n, from, _)| *from == part && n == name);
             let skip_new = |name: &str| moved.iter().any(|(n, _, to)| *to == part && n == name);
             let place = Place::Request { part };
-            self.list(place, part.name(), part.fields(old), part.fields(new), &skip_old, &skip_new);
+            self.list(place, part_name(part), part.of_request(old), part.of_request(new), &skip_old, &skip_new);
             for (name, from, _) in moved.iter().filter(|m| m.2 == part) {
-                let o = from.fields(old).iter().find(|f| &f.name == name).expect("moved from here");
-                let n = part.fields(new).iter().find(|f| &f.name == name).expect("moved to here");
-                let (from_path, to_path) = (format!("{}.{name}", from.name()), format!("{}.{name}", part.name()));
+                let o = from.of_request(old).iter().find(|f| &f.name == name).expect("moved from here");
+                let n = part.of_request(new).iter().find(|f| &f.name == name).expect("moved to here");
+                let (from_path, to_path) =
+                    (format!("{}.{name}", part_name(*from)), format!("{}.{name}", part_name(part)));
                 // Every part's members are setters of one builder: a move changes the wire, not
                 // the calls, unless it enters or leaves the multipart body, whose members have
                 // their own types (a file, JSON metadata).
-                let breaking = (*from == RequestPart::Multipart) != (part == RequestPart::Multipart);
+                let breaking = (*from == Part::Multipart) != (part == Part::Multipart);
                 let consequence = if breaking {
                     "its setter's type changes"
                 } else {
                     "the builder setter stays, the generated request sends it in its new place"
                 };
-                let reason = format!("moved from the {} to the {}: {consequence}", from.label(), part.label());
+                let reason = format!("moved from the {} to the {}: {consequence}", part_label(*from), part_label(part));
                 self.push(
                     Kind::FieldMoved,
                     &to_path,
@@ -930,7 +929,7 @@ impl Fields {
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
         self.format(new_place, path, old, new);
-        if let (Some(o), Some(n)) = (rust_type(old), rust_type(new)) {
+        if let (Some(o), Some(n)) = (self.spaces.old_type(old), self.spaces.new_type(new)) {
             self.renamed(path, o, n);
         }
         if self.descriptions && old.description != new.description {
@@ -955,7 +954,7 @@ impl Fields {
         // disappears is a type change; its members stay with the enclosing type.)
         let outer = self.within.clone();
         if !old.children.is_empty() && !new.children.is_empty() {
-            if let (Some((_, o)), Some((_, n))) = (rust_type(old), rust_type(new)) {
+            if let (Some((_, o)), Some((_, n))) = (self.spaces.old_type(old), self.spaces.new_type(new)) {
                 self.within = Some(Within {
                     types: TypePair { old: o.to_owned(), new: n.to_owned() },
                     at: prefix.clone(),
@@ -1055,8 +1054,10 @@ impl Fields {
             (false, false) => {
                 let (added, removed) = difference(&old.enum_values, &new.enum_values);
                 // The values are the enum type's own: a change of that type.
-                let types = rust_type(old)
-                    .zip(rust_type(new))
+                let types = self
+                    .spaces
+                    .old_type(old)
+                    .zip(self.spaces.new_type(new))
                     .map(|((_, o), (_, n))| TypePair { old: o.to_owned(), new: n.to_owned() });
                 if !added.is_empty() {
                     let reason = match place {
@@ -1210,12 +1211,6 @@ fn relative(base: &str, path: &str) -> String {
         return String::new();
     }
     path.strip_prefix(base).and_then(|rest| rest.strip_prefix('.')).unwrap_or(path).to_owned()
-}
-
-/// A field's Rust type: its name in its operation's module and its path where defined.
-fn rust_type(field: &Field) -> Option<(&str, &str)> {
-    let rust = field.rust.as_ref()?;
-    Some((rust.type_name.as_deref()?, rust.type_path.as_deref()?))
 }
 
 fn required_label(required: bool) -> &'static str {

@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{doc, has_struct, is_enum, names, prose, value_type, Place, Scope};
+use super::{builder_requires, doc, prose, value_type, Place, Scope};
 use crate::ir::{Encoding, Encryption, Field, Type};
 
 /// One member of a builder.
@@ -30,7 +30,7 @@ impl<'a> Member<'a> {
         Member {
             field,
             place: Place::Request,
-            required: field.required && field.filled.is_none(),
+            required: builder_requires(field),
             path: false,
             multipart: false,
             part: "",
@@ -52,9 +52,9 @@ enum Shape {
 
 fn shape(member: &Member<'_>, scope: Scope<'_>) -> Shape {
     let field = member.field;
-    if has_struct(field, member.place) {
-        let built = scope.name(field, "");
-        let builder = scope.name(field, "Builder");
+    if let Some(ty) = scope.structure(field) {
+        let built = scope.name(ty, "");
+        let builder = scope.name(ty, "Builder");
         return match field.ty {
             Type::ObjectArray => Shape::NestedList { built, builder },
             Type::String if !member.multipart => {
@@ -71,13 +71,15 @@ fn shape(member: &Member<'_>, scope: Scope<'_>) -> Shape {
         return Shape::Value(quote! { crate::runtime::File });
     }
     if field.ty.is_array() {
-        let item = match field.ty {
-            Type::StringArray | Type::IntegerArray if is_enum(field) => scope.name(field, ""),
-            Type::StringArray if field.encrypted == Some(Encryption::RsaPubkey) => quote! { crate::runtime::Sensitive },
-            Type::StringArray => quote! { String },
-            Type::IntegerArray => quote! { i64 },
-            Type::NumberArray => quote! { crate::runtime::Number },
-            Type::BooleanArray => quote! { bool },
+        let item = match (field.ty, scope.enumeration(field)) {
+            (Type::StringArray | Type::IntegerArray, Some(ty)) => scope.name(ty, ""),
+            (Type::StringArray, _) if field.encrypted == Some(Encryption::RsaPubkey) => {
+                quote! { crate::runtime::Sensitive }
+            }
+            (Type::StringArray, _) => quote! { String },
+            (Type::IntegerArray, _) => quote! { i64 },
+            (Type::NumberArray, _) => quote! { crate::runtime::Number },
+            (Type::BooleanArray, _) => quote! { bool },
             _ => quote! { serde_json::Value },
         };
         return Shape::Values(item);
@@ -117,7 +119,7 @@ pub fn builder(
     let mut uses_context = false;
     for member in members {
         let field = member.field;
-        let (field_ident, _, _) = names(field);
+        let field_ident = scope.ident(field);
         let plain = field_ident.to_string().trim_start_matches("r#").to_owned();
         let set_ident = format_ident!("set_{}", plain);
         let wire = &field.name;
@@ -326,7 +328,7 @@ pub fn structure(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope
     let builder_tokens = builder(name, &members, None, cfg, scope);
     let builder = format_ident!("{}Builder", name);
     let conversions = members.iter().map(|member| {
-        let (field_ident, _, _) = names(member.field);
+        let field_ident = scope.ident(member.field);
         let value = quote! { value.#field_ident };
         let converted = match (shape(member, scope), member.required) {
             (Shape::Value(_) | Shape::Values(_), true) => quote! { Some(#value) },

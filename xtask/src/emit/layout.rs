@@ -9,8 +9,9 @@ use quote::quote;
 use rayon::prelude::*;
 
 use super::{ident, operations, render, types, webhooks, Files, Options, Package};
-use crate::ir::{Api, Notification, Operation, Protocol, TypeDef};
+use crate::ir::{Api, Notification, Operation, Protocol};
 use crate::naming::{module_path, segments};
+use crate::typespace::{TypeDef, TypeSpace};
 
 enum Job<'a> {
     Lib,
@@ -18,16 +19,16 @@ enum Job<'a> {
     Registry,
     Node(&'a Node<'a>),
     /// A shared `types` module: its module path and its types.
-    Types(Vec<String>, Vec<&'a TypeDef>),
+    Types(Vec<String>, Vec<&'a TypeDef<'a>>),
     Webhook,
     WebhookV3,
     WebhookV2,
     Notification(&'a Notification),
 }
 
-pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
-    let mut by_module: BTreeMap<Vec<String>, Vec<&TypeDef>> = BTreeMap::new();
-    for def in &api.types {
+pub fn files<'a>(api: &'a Api, space: &'a TypeSpace<'a>, options: &Options<'_>) -> Result<Files, String> {
+    let mut by_module: BTreeMap<Vec<String>, Vec<&TypeDef<'a>>> = BTreeMap::new();
+    for def in space.types() {
         by_module.entry(def.module.clone()).or_default().push(def);
     }
     let shared: BTreeSet<Vec<String>> =
@@ -59,11 +60,11 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
             ),
             Job::Cargo => Ok(("Cargo.toml".into(), cargo_toml(api, options))),
             Job::Registry => render("src/registry.rs", registry_rs(api), "the documentation tree", options),
-            Job::Node(node) => render(&node.file(), node_rs(node, &local), &node.sources(), options),
+            Job::Node(node) => render(&node.file(), node_rs(node, &local, space), &node.sources(), options),
             Job::Types(module, defs) => {
                 let file = format!("src/{}.rs", module.join("/"));
                 let path = module.join("::");
-                let scope = super::Scope { module: &path, local: false };
+                let scope = super::Scope { module: &path, local: false, space };
                 let items = defs.iter().map(|def| types::type_def(def, scope));
                 let doc = match module.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                     ["v2", "types"] => " Types shared by several APIv2 operations.".to_owned(),
@@ -89,7 +90,7 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
             }
             Job::Notification(n) => {
                 let file = format!("src/webhook/{}/{}.rs", n.module[1], n.module[2]);
-                render(&file, webhooks::notification(n, local(&n.module)), &n.file, options)
+                render(&file, webhooks::notification(n, local(&n.module), space), &n.file, options)
             }
         })
         .collect();
@@ -367,7 +368,11 @@ fn node_tree<'a>(api: &'a Api, shared: &BTreeSet<Vec<String>>) -> BTreeMap<Vec<S
     nodes
 }
 
-fn node_rs<'a>(node: &Node<'a>, local: &dyn Fn(&[String]) -> &'a [&'a TypeDef]) -> TokenStream {
+fn node_rs<'a>(
+    node: &Node<'a>,
+    local: &dyn Fn(&[String]) -> &'a [&'a TypeDef<'a>],
+    space: &TypeSpace<'_>,
+) -> TokenStream {
     let mut mods = Vec::new();
     let mut chain_methods = Vec::new();
     for (child, (path, family)) in &node.children {
@@ -393,7 +398,7 @@ fn node_rs<'a>(node: &Node<'a>, local: &dyn Fn(&[String]) -> &'a [&'a TypeDef]) 
     let mut op_methods = Vec::new();
     for op in &node.operations {
         let method = ident(op.method.as_str());
-        op_modules.push(operations::operation(op, local(&op.module)));
+        op_modules.push(operations::operation(op, local(&op.module), space));
         // A signed URL is not sent: `client.signed_url(&request)` makes it.
         if op.is_url_builder() {
             continue;

@@ -9,22 +9,24 @@ use quote::{format_ident, quote};
 
 use super::builders::{builder, Member};
 use super::{
-    builder_requires, doc, field_doc, from_json, ident, names, param, path_tokens, time_format, to_json, types,
-    value_type, JsonMember, Place, Scope,
+    builder_requires, doc, field_doc, from_json, ident, param, path_tokens, time_format, to_json, types, value_type,
+    JsonMember, Place, Scope,
 };
-use crate::ir::{Encryption, Field, Filled, Method, Operation, Protocol, Response, Type, TypeDef};
+use crate::fields::{Owner, Part};
+use crate::ir::{Encryption, Field, Filled, Method, Operation, Protocol, Response, Type};
+use crate::typespace::{TypeDef, TypeKind, TypeSpace};
 
 /// The module `pub mod get { … }` of one operation; `local` are the types defined in it.
-pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
+pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) -> TokenStream {
     let method = ident(op.method.as_str());
     let module = op.module.join("::");
-    let scope = Scope { module: &module, local: true };
+    let scope = Scope { module: &module, local: true, space };
     let members = members(op);
     let v2 = op.protocol == Protocol::V2;
     let has_json = op.request.json.is_some() || (v2 && (op.request.xml.is_some() || op.request.multipart.is_some()));
     let fields = members.iter().map(|member| {
         let field = member.field;
-        let (field_ident, _, _) = names(field);
+        let field_ident = scope.ident(field);
         let ty = if member.multipart && field.ty == Type::Object && field.children.is_empty() {
             quote! { crate::runtime::File }
         } else if member.multipart {
@@ -57,7 +59,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
     let mut read: Vec<JsonMember> = members
         .iter()
         .map(|m| JsonMember {
-            ident: names(m.field).0,
+            ident: scope.ident(m.field),
             key: if matches!(m.part, "json" | "xml") {
                 m.field.name.clone()
             } else {
@@ -82,7 +84,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
             .iter()
             .filter(|m| matches!(m.part, "json" | "xml") || (v2 && m.part == "body" && !is_file(m.field)))
             .map(|m| JsonMember {
-                ident: names(m.field).0,
+                ident: scope.ident(m.field),
                 key: m.field.name.clone(),
                 required: m.required,
                 format: time_format(m.field),
@@ -91,10 +93,10 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
         to_json(&request_ident, &body, &TokenStream::new())
     });
     let request_builder = builder(&format_ident!("Request"), &members, base.as_deref(), &TokenStream::new(), scope);
-    let operation_impl = operation_impl(op, &members);
-    let paged = paged(op, &members);
+    let operation_impl = operation_impl(op, &members, scope);
+    let paged = paged(op, &members, scope);
     let info = info(op);
-    let (response, reexports) = uses(op);
+    let (response, reexports) = uses(op, space);
     let local_types = local.iter().map(|def| types::type_def(def, scope));
     let title = format!(" {}", op.title);
     let text = operation_doc(op);
@@ -128,8 +130,8 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
 
 /// The multipart `meta` part: the structure itself (sent as JSON text), or a plain value.
 fn value_type_plain(field: &Field, scope: Scope<'_>) -> TokenStream {
-    if super::has_struct(field, Place::Request) {
-        scope.name(field, "")
+    if let Some(ty) = scope.structure(field) {
+        scope.name(ty, "")
     } else {
         value_type(field, Place::Request, false, scope)
     }
@@ -162,55 +164,39 @@ fn is_file(field: &Field) -> bool {
 /// The request's members in wire order: path, query, headers, JSON body, multipart body, XML
 /// body. APIv2's `sign` and `nonce_str` are the transport's, not members.
 fn members(op: &Operation) -> Vec<Member<'_>> {
-    let r = &op.request;
-    let member = |field, part, place| Member {
-        field,
-        place,
-        required: builder_requires(field),
-        path: false,
-        multipart: false,
-        part,
-    };
+    let v2 = op.protocol == Protocol::V2;
     let mut members: Vec<Member<'_>> = Vec::new();
-    let mine = |field: &&Field| field.filled != Some(Filled::Signature);
-    members.extend(r.path_params.iter().map(|field| Member {
-        required: true,
-        path: true,
-        ..member(field, "path", Place::Param)
-    }));
-    members.extend(r.query.iter().filter(mine).map(|field| member(field, "query", Place::Param)));
-    members.extend(r.headers.iter().map(|field| member(field, "headers", Place::Param)));
-    if let Some(json) = &r.json {
-        members.extend(json.fields.iter().map(|field| member(field, "json", Place::Request)));
-    }
-    if let Some(body) = &r.multipart {
-        // APIv2 forms are text fields and a file, each a member of its own.
-        let v2 = op.protocol == Protocol::V2;
-        members.extend(body.fields.iter().filter(mine).map(|field| Member {
-            required: if v2 { builder_requires(field) } else { field.required },
-            multipart: true,
-            ..member(field, "body", Place::Request)
-        }));
-    }
-    if let Some(xml) = &r.xml {
-        members.extend(xml.fields.iter().filter(mine).map(|field| member(field, "xml", Place::Request)));
+    for part in Part::REQUEST {
+        let signature = |field: &&Field| {
+            field.filled == Some(Filled::Signature) && matches!(part, Part::Query | Part::Multipart | Part::Xml)
+        };
+        for field in part.of_request(&op.request).iter().filter(|field| !signature(field)) {
+            let required = match part {
+                // A path parameter is part of the URL, whatever its row says.
+                Part::Path => true,
+                // APIv2 forms are text fields and a file, each a member of its own; an APIv3
+                // upload's file and `meta` are as documented.
+                Part::Multipart if !v2 => field.required,
+                _ => builder_requires(field),
+            };
+            members.push(Member {
+                field,
+                place: if part.structured() { Place::Request } else { Place::Param },
+                required,
+                path: part == Part::Path,
+                multipart: part == Part::Multipart,
+                part: part.name(),
+            });
+        }
     }
     members
 }
 
 /// The response type (defined here, re-exported, or a unit/stream alias) and the `pub use` of
 /// every shared type the operation uses, under the operation's own names.
-fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
+fn uses(op: &Operation, space: &TypeSpace<'_>) -> (TokenStream, Vec<TokenStream>) {
     let own = op.module.join("::");
-    let mut reexports: BTreeMap<String, String> = BTreeMap::new();
-    let mut collect = |fields: &[Field], builders: bool| collect_shared(fields, &own, builders, &mut reexports);
-    let r = &op.request;
-    collect(&r.path_params, false);
-    collect(&r.query, false);
-    collect(&r.headers, false);
-    for part in [&r.json, &r.multipart, &r.xml].into_iter().flatten() {
-        collect(&part.fields, true);
-    }
+    let reexports = shared(Owner::Operation(op), &own, space);
     let response = match &op.response {
         Response::Empty => quote! {
             /// The response: an empty body.
@@ -224,16 +210,13 @@ fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
             /// Nothing comes back to the merchant's server: the user's browser opens the signed URL.
             pub type Response = ();
         },
-        Response::Json { fields } => {
-            collect(fields, false);
-            match &op.response_type {
-                Some(path) if !defined_in(path, &own) => {
-                    let path = path_tokens(path);
-                    quote! { pub use #path as Response; }
-                }
-                _ => TokenStream::new(),
+        Response::Json { .. } => match space.top(Owner::Operation(op)).map(|id| &space.def(id).path) {
+            Some(path) if !defined_in(path, &own) => {
+                let path = path_tokens(path);
+                quote! { pub use #path as Response; }
             }
-        }
+            _ => TokenStream::new(),
+        },
     };
     (response, reexports_tokens(reexports))
 }
@@ -242,22 +225,22 @@ pub fn defined_in(path: &str, module: &str) -> bool {
     path.rsplit_once("::").is_some_and(|(m, _)| m == module)
 }
 
-/// Shared types (defined outside `own`) of these fields and their members: local name → path;
-/// with `builders` (request body fields), the builders of structures too.
-pub fn collect_shared(fields: &[Field], own: &str, builders: bool, out: &mut BTreeMap<String, String>) {
-    for field in fields {
-        if let Some(rust) = &field.rust {
-            if let (Some(name), Some(path)) = (&rust.type_name, &rust.type_path) {
-                if !defined_in(path, own) {
-                    out.insert(name.clone(), path.clone());
-                    if builders && super::has_struct(field, Place::Request) {
-                        out.insert(format!("{name}Builder"), format!("{path}Builder"));
-                    }
-                }
-            }
+/// The shared types (defined outside `own`) an operation's or notification's fields have: local
+/// name → path; in request bodies, the builders of structures too.
+pub fn shared(owner: Owner<'_>, own: &str, space: &TypeSpace<'_>) -> BTreeMap<String, String> {
+    let mut shared = BTreeMap::new();
+    for at in owner.fields() {
+        let Some(ty) = space.type_of(at.field) else { continue };
+        let def = space.def(ty.id);
+        if defined_in(&def.path, own) {
+            continue;
         }
-        collect_shared(&field.children, own, builders, out);
+        shared.insert(ty.local.clone(), def.path.clone());
+        if matches!(at.part, Part::Json | Part::Multipart | Part::Xml) && def.kind() == TypeKind::Struct {
+            shared.insert(format!("{}Builder", ty.local), format!("{}Builder", def.path));
+        }
     }
+    shared
 }
 
 pub fn reexports_tokens(reexports: BTreeMap<String, String>) -> Vec<TokenStream> {
@@ -276,7 +259,7 @@ pub fn reexports_tokens(reexports: BTreeMap<String, String>) -> Vec<TokenStream>
         .collect()
 }
 
-fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
+fn operation_impl(op: &Operation, members: &[Member<'_>], scope: Scope<'_>) -> TokenStream {
     let method = match op.method {
         Method::Get => quote! { Get },
         Method::Post => quote! { Post },
@@ -300,7 +283,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                 Some(param) => {
                     format.push_str("{}");
                     if let Some(member) = members.iter().find(|m| m.path && m.field.name == param) {
-                        let (field_ident, _, _) = names(member.field);
+                        let field_ident = scope.ident(member.field);
                         let text = super::param(member.field, quote! { &self.#field_ident });
                         args.push(quote! { crate::runtime::encode_path_segment(&#text) });
                     }
@@ -332,7 +315,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             .map(|field| {
                 let member =
                     members.iter().find(|m| std::ptr::eq(m.field, field)).expect("every parameter is a member");
-                let (field_ident, _, _) = names(field);
+                let field_ident = scope.ident(field);
                 let wire = &field.name;
                 if member.required {
                     let text = param(field, quote! { &self.#field_ident });
@@ -362,7 +345,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             true,
         )
     } else if let Some(file) = v2_form {
-        let file_ident = names(file).0;
+        let file_ident = scope.ident(file);
         let name = &file.name;
         let file_value = if file.required {
             quote! { self.#file_ident.clone() }
@@ -389,7 +372,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
         let required = |field: &Field| members.iter().any(|m| std::ptr::eq(m.field, field) && m.required);
         match (file, meta) {
             (Some(file), Some(meta)) => {
-                let (file_ident, meta_ident) = (names(file).0, names(meta).0);
+                let (file_ident, meta_ident) = (scope.ident(file), scope.ident(meta));
                 let name = &file.name;
                 let file_value = if required(file) {
                     quote! { self.#file_ident.clone() }
@@ -427,7 +410,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
         .iter()
         .filter(|m| m.field.filled == Some(Filled::Mchid))
         .map(|m| {
-            let (field_ident, _, _) = names(m.field);
+            let field_ident = scope.ident(m.field);
             quote! {
                 if self.#field_ident.is_none() {
                     self.#field_ident = Some(merchant.mchid.to_owned());
@@ -441,7 +424,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
     } else {
         quote! { merchant }
     };
-    let fills: Vec<TokenStream> = fills.into_iter().chain(file_fills(op, members)).collect();
+    let fills: Vec<TokenStream> = fills.into_iter().chain(file_fills(op, members, scope)).collect();
     let fill_fn = (!fills.is_empty()).then(|| {
         quote! {
             fn fill(&mut self, #merchant: &crate::runtime::Merchant<'_>) {
@@ -458,7 +441,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             None => quote! { None },
         };
         let sign_type = members.iter().find(|m| m.field.name == "sign_type" && m.part != "headers").map(|m| {
-            let (field_ident, _, _) = names(m.field);
+            let field_ident = scope.ident(m.field);
             // A string or an enumeration: both have `as_str`.
             if m.required {
                 quote! { fn sign_type(&self) -> Option<&str> { Some(self.#field_ident.as_str()) } }
@@ -515,7 +498,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
 
 /// What the client computes from an upload's file into its `meta` (see `lower::mark_file_members`):
 /// each member the caller left unset, once the file is there.
-fn file_fills(op: &Operation, members: &[Member<'_>]) -> Vec<TokenStream> {
+fn file_fills(op: &Operation, members: &[Member<'_>], scope: Scope<'_>) -> Vec<TokenStream> {
     let Some(body) = &op.request.multipart else { return Vec::new() };
     let file = body.fields.iter().find(|f| f.ty == Type::Object && f.children.is_empty());
     let meta = body.fields.iter().find(|f| f.name == "meta");
@@ -540,7 +523,7 @@ fn file_fills(op: &Operation, members: &[Member<'_>]) -> Vec<TokenStream> {
                 Filled::FileName => quote! { file.filename.clone() },
                 _ => return None,
             };
-            let (ident, _, _) = names(member);
+            let ident = scope.ident(member);
             Some(quote! {
                 if meta.#ident.is_none() {
                     meta.#ident = Some(#value);
@@ -552,7 +535,7 @@ fn file_fills(op: &Operation, members: &[Member<'_>]) -> Vec<TokenStream> {
         return Vec::new();
     }
     let required = |field: &Field| members.iter().any(|m| std::ptr::eq(m.field, field) && m.required);
-    let (file_ident, meta_ident) = (names(file).0, names(meta).0);
+    let (file_ident, meta_ident) = (scope.ident(file), scope.ident(meta));
     let file = if required(file) {
         quote! { Some(&self.#file_ident) }
     } else {
@@ -612,7 +595,7 @@ pub fn encrypted_paths(fields: &[Field], at: &str, out: &mut Vec<String>) {
 
 /// `Paged` for an operation with `offset` and `limit` query parameters whose response is a page
 /// (holds a `data` list).
-fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
+fn paged(op: &Operation, members: &[Member<'_>], scope: Scope<'_>) -> Option<TokenStream> {
     let Response::Json { fields } = &op.response else {
         return None;
     };
@@ -624,7 +607,7 @@ fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
     };
     let (offset, limit) = (find("offset")?, find("limit")?);
     let read = |member: &Member<'_>| {
-        let (field_ident, _, _) = names(member.field);
+        let field_ident = scope.ident(member.field);
         match (member.field.ty, member.required) {
             (Type::Integer, true) => quote! { Some(self.#field_ident) },
             (Type::Integer, false) => quote! { self.#field_ident },
@@ -632,7 +615,7 @@ fn paged(op: &Operation, members: &[Member<'_>]) -> Option<TokenStream> {
             (_, false) => quote! { self.#field_ident.as_ref().and_then(crate::runtime::Number::as_i64) },
         }
     };
-    let (offset_ident, _, _) = names(offset.field);
+    let offset_ident = scope.ident(offset.field);
     let value = match offset.field.ty {
         Type::Integer => quote! { offset },
         _ => quote! { crate::runtime::Number::from(offset) },

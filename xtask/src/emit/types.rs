@@ -3,25 +3,23 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{
-    builders, doc, field_doc, from_json, ident, names, prose, time_format, to_json, value_type, JsonMember, Place,
-    Scope,
-};
-use crate::ir::{Field, Type, TypeDef, TypeKind};
+use super::{builders, doc, field_doc, from_json, ident, time_format, to_json, value_type, JsonMember, Place, Scope};
+use crate::ir::{Field, Type};
 use crate::naming::enum_values;
+use crate::typespace::{Shape, TypeDef};
 
 /// The items of one type: the struct (with its schema and builder as needed) or the enum, in
 /// `scope`.
-pub fn type_def(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
-    match def.kind {
-        TypeKind::Struct => structure(def, scope),
-        TypeKind::Enum => enumeration(def),
+pub fn type_def(def: &TypeDef<'_>, scope: Scope<'_>) -> TokenStream {
+    match def.shape {
+        Shape::Struct { name, description, members } => structure(def, (name, description, members), scope),
+        Shape::Enum(field) => enumeration(def, field, scope),
     }
 }
 
 /// `#[cfg(any(feature = …))]` of a crate-wide shared type; empty for types inside a family or
 /// notification module (whose module is gated already).
-pub fn cfg(def: &TypeDef) -> TokenStream {
+pub fn cfg(def: &TypeDef<'_>) -> TokenStream {
     let module: Vec<&str> = def.module.iter().map(String::as_str).collect();
     if !matches!(module.as_slice(), ["types"] | ["v2", "types"]) {
         return TokenStream::new();
@@ -33,10 +31,11 @@ pub fn cfg(def: &TypeDef) -> TokenStream {
     }
 }
 
-fn type_doc(def: &TypeDef) -> TokenStream {
-    let mut text = prose(&def.shape);
+/// The type's doc: the description of its first use (`name` and `description`).
+fn type_doc(def: &TypeDef<'_>, name: &str, description: &str) -> TokenStream {
+    let mut text = crate::lower::own_text(description);
     if text.is_empty() {
-        text = match def.shape.name.as_str() {
+        text = match name {
             "response" => "The response.".to_owned(),
             "payload" => "The decrypted payload.".to_owned(),
             name => format!("`{name}`"),
@@ -51,7 +50,7 @@ fn type_doc(def: &TypeDef) -> TokenStream {
     doc(&text)
 }
 
-fn place(def: &TypeDef) -> Place {
+fn place(def: &TypeDef<'_>) -> Place {
     if def.request {
         Place::Request
     } else {
@@ -59,15 +58,19 @@ fn place(def: &TypeDef) -> Place {
     }
 }
 
-fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
+/// A structure, shaped as its first use (its name there, description and members).
+fn structure(
+    def: &TypeDef<'_>,
+    (shape_name, description, fields): (&str, &str, &[Field]),
+    scope: Scope<'_>,
+) -> TokenStream {
     let cfg = cfg(def);
     let name = ident(&def.name);
-    let fields = &def.shape.children;
     let place = place(def);
     // A member the client fills is held as optional until it does (see `Operation::fill`).
     let required = super::builder_requires;
     let members = fields.iter().map(|field| {
-        let (field_ident, _, _) = names(field);
+        let field_ident = scope.ident(field);
         let ty = value_type(field, place, false, scope);
         let doc = field_doc(field, place);
         if required(field) {
@@ -79,7 +82,7 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     let json: Vec<JsonMember> = fields
         .iter()
         .map(|field| JsonMember {
-            ident: names(field).0,
+            ident: scope.ident(field),
             key: field.name.clone(),
             required: required(field),
             format: time_format(field),
@@ -90,17 +93,17 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     // serde's traits for whole responses and payloads (what users store, log, or build in tests);
     // the types inside them convert through `FromJson`/`ToJson` (a `json_serde!` per nested type
     // was a tenth of the crate's check time).
-    let document = matches!(def.shape.name.as_str(), "response" | "payload")
+    let document = matches!(shape_name, "response" | "payload")
         && def.uses.iter().all(|u| u.ends_with(" response") || u.ends_with(" payload"));
     let serde = document.then(|| quote! { #cfg crate::runtime::json_serde!(#name); });
-    let doc = type_doc(def);
+    let doc = type_doc(def, shape_name, description);
     let xml = matches!(
         def.module.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
         ["v2", ..] | ["webhook", "v2", ..]
     );
     let schema = def.response.then(|| schema(&name, fields, &cfg, xml));
     let builder = def.request.then(|| builders::structure(&name, fields, &cfg, scope));
-    let page = page_impl(&name, fields, &cfg);
+    let page = page_impl(&name, fields, &cfg, scope);
     quote! {
         #doc
         #cfg
@@ -136,9 +139,9 @@ fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream, xml: bool) -> Token
 }
 
 /// A response holding a `data` list is a page of a paged operation.
-fn page_impl(name: &Ident, fields: &[Field], cfg: &TokenStream) -> Option<TokenStream> {
+fn page_impl(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope<'_>) -> Option<TokenStream> {
     let data = fields.iter().find(|f| f.name == "data" && f.ty.is_array())?;
-    let (data_ident, _, _) = names(data);
+    let data_ident = scope.ident(data);
     let items = if data.required {
         quote! { self.#data_ident.len() }
     } else {
@@ -146,7 +149,7 @@ fn page_impl(name: &Ident, fields: &[Field], cfg: &TokenStream) -> Option<TokenS
     };
     let total = match fields.iter().find(|f| f.name == "total_count") {
         Some(total) => {
-            let (total_ident, _, _) = names(total);
+            let total_ident = scope.ident(total);
             match (total.ty, total.required) {
                 (Type::Integer, true) => quote! { Some(self.#total_ident) },
                 (Type::Integer, false) => quote! { self.#total_ident },
@@ -170,16 +173,15 @@ fn page_impl(name: &Ident, fields: &[Field], cfg: &TokenStream) -> Option<TokenS
     })
 }
 
-fn enumeration(def: &TypeDef) -> TokenStream {
+fn enumeration(def: &TypeDef<'_>, field: &Field, scope: Scope<'_>) -> TokenStream {
     let cfg = cfg(def);
-    let field = &def.shape;
     let name = ident(&def.name);
     let values = enum_values(field);
-    let variants = &field.rust.as_ref().expect("named").variants;
+    let variants = &scope.space.names().of(field).variants;
     let integer = matches!(field.ty, Type::Integer | Type::IntegerArray);
     let variant_idents: Vec<Ident> = variants.iter().map(|v| ident(v)).collect();
     let variant_docs = values.iter().map(|v| format!(" `{v}`"));
-    let doc = type_doc(def);
+    let doc = type_doc(def, &field.name, &field.description);
     let (unknown_ty, conversions) = if integer {
         let numbers: Vec<i64> = values.iter().map(|v| v.parse().unwrap_or_default()).collect();
         (

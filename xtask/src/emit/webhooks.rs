@@ -6,16 +6,18 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::operations::{collect_shared, defined_in, page_url, reexports_tokens};
+use super::operations::{defined_in, page_url, reexports_tokens, shared};
 use super::{doc, ident, path_tokens, types, Scope};
-use crate::ir::{Api, Notification, Protocol, TypeDef};
+use crate::fields::Owner;
+use crate::ir::{Api, Notification, Protocol};
+use crate::typespace::{TypeDef, TypeSpace};
 
 /// `src/webhook/v3/<event>.rs`.
-pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
+pub fn notification(n: &Notification, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) -> TokenStream {
     let own = n.module.join("::");
-    let mut reexports = BTreeMap::new();
-    collect_shared(&n.payload, &own, false, &mut reexports);
-    let payload = match (&n.untyped, &n.payload_type) {
+    let reexports = shared(Owner::Notification(n), &own, space);
+    let payload_type = space.top(Owner::Notification(n)).map(|id| &space.def(id).path);
+    let payload = match (&n.untyped, payload_type) {
         (Some(reason), _) => {
             let doc = doc(&format!("The decrypted payload, untyped: {reason}"));
             quote! { #doc pub type Payload = serde_json::Value; }
@@ -27,7 +29,7 @@ pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
         _ => TokenStream::new(),
     };
     let reexports = reexports_tokens(reexports);
-    let scope = Scope { module: &own, local: true };
+    let scope = Scope { module: &own, local: true, space };
     let local_types = local.iter().map(|def| types::type_def(def, scope));
     let event_types = &n.event_types;
     let mut module_doc = format!("`{}`", n.event_type);
