@@ -43,6 +43,7 @@ impl Api {
                     filled: field.filled,
                     indexed: field.indexed,
                     format: field.format,
+                    one_of: field.one_of.clone(),
                     children: fields(&field.children),
                 })
                 .collect()
@@ -343,6 +344,11 @@ pub struct Field {
     /// that a string whose name looks like a time holds none (`text`). Absent for other fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<TimeFormat>,
+    /// `data-one-of`: the group of alternatives this optional field belongs to. Of the fields of
+    /// one structure (or one request) in a group, at least one must be set: the pages' way of
+    /// saying "either the order's number or WeChat Pay's".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<String>,
     /// Nested fields: an object's members, an array's item members, or the structure inside an
     /// encrypted/encoded string (after a `{colspan=3 .im-table-line}` row).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -364,6 +370,7 @@ impl Field {
             filled: None,
             indexed: 0,
             format: None,
+            one_of: None,
             children: Vec::new(),
         }
     }

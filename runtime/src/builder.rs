@@ -12,7 +12,8 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    /// The JSON paths of the missing fields, in documentation order.
+    /// The JSON paths of the missing fields, in documentation order; a group of alternatives of
+    /// which one is required is one entry, its paths joined by ` | `.
     pub fn missing(&self) -> &[String] {
         &self.missing
     }
@@ -73,6 +74,15 @@ pub fn join(at: &str, name: &str) -> String {
         name.to_owned()
     } else {
         format!("{at}.{name}")
+    }
+}
+
+/// A group of alternatives (`data-one-of`): when none of them is set (`set`, in the order of
+/// `names`), recorded as missing, the names joined by ` | ` (`transaction_id | out_trade_no`).
+pub fn one_of(set: &[bool], at: &str, names: &[&str], problems: &mut Problems) {
+    if !set.contains(&true) {
+        let paths: Vec<String> = names.iter().map(|name| join(at, name)).collect();
+        problems.missing(paths.join(" | "));
     }
 }
 

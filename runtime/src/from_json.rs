@@ -285,6 +285,16 @@ impl<'a, 'r> Reader<'a, 'r> {
         }
     }
 
+    /// A group of alternatives once the object is read (`set`, in the order of `names`): read
+    /// strictly, one of them is required; an answer read leniently is taken as it is.
+    pub fn one_of(&mut self, set: &[bool], names: &[&str]) -> Result<(), DecodeError> {
+        if self.at.lenient || set.contains(&true) {
+            return Ok(());
+        }
+        let listed: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+        Err(self.at.error(format!("one of {} is required", listed.join(", "))))
+    }
+
     fn within<T>(&mut self, step: Step, read: impl FnOnce(&mut Self) -> T) -> T {
         self.at.steps.push(step);
         let result = read(self);

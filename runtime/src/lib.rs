@@ -25,7 +25,7 @@ pub mod xml;
 
 /// The `time` crate, whose values [`DateTime`], [`Date`] and [`TimeOfDay`] hold.
 pub use ::time;
-pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
+pub use builder::{finish, join, list, nested, one_of, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use digest::file_digest;
 pub use envelope::{Envelope, Resource};

@@ -106,6 +106,22 @@ pub(crate) fn answer(
         return Some(fail("the signature does not verify".into(), decrypted));
     }
     let mut problems = Vec::new();
+    // A group of alternatives (`one_of`): one of its members is required.
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for field in &documented {
+        if let Some(group) = &field.one_of {
+            match groups.iter_mut().find(|(name, _)| name == group) {
+                Some((_, names)) => names.push(&field.name),
+                None => groups.push((group, vec![&field.name])),
+            }
+        }
+    }
+    for (_, names) in &groups {
+        if names.iter().all(|name| get(name).is_none_or(str::is_empty)) {
+            let listed: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+            problems.push(format!("one of {} is required", listed.join(", ")));
+        }
+    }
     for field in &documented {
         let value = get(&field.name);
         match value {

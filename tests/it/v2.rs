@@ -352,6 +352,30 @@ async fn an_order_is_queried_refunded_and_its_refund_looked_up_by_one_number() {
     );
 }
 
+/// One of the numbers is required: the builder, a request read from JSON and the sandbox refuse
+/// an order query naming none.
+#[tokio::test]
+async fn an_order_query_naming_no_number_is_refused_by_the_builder_the_registry_and_the_sandbox() {
+    use wechatpay::v2::pay::orderquery;
+    let error = orderquery::post::Request::builder().appid("wxd678efh567hg6787").build().expect_err("no number");
+    assert_eq!(error.missing(), ["transaction_id | out_trade_no"]);
+    assert_eq!(error.to_string(), "missing required field(s): transaction_id | out_trade_no");
+
+    let info = wechatpay::registry::find("POST", "/pay/orderquery").expect("the order query is in the registry");
+    let error = info.request_from_json(serde_json::json!({ "xml": { "appid": "wxd678efh567hg6787" } })).err();
+    let message = error.expect("no number").to_string();
+    assert!(message.contains("one of `transaction_id`, `out_trade_no` is required"), "{message}");
+
+    // Empty numbers get past the builder (they are set); the sandbox refuses them as WeChat Pay does.
+    let server = sandbox().await;
+    let empty = orderquery::post::Request::builder().appid("wxd678efh567hg6787").out_trade_no("").build().unwrap();
+    let error = client(&server).v2().pay().orderquery().post(empty).await.expect_err("refused");
+    assert!(
+        matches!(&error, Error::V2Return { return_msg, .. } if return_msg.contains("one of `transaction_id`, `out_trade_no` is required")),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn over_tls_without_a_client_certificate_other_v2_calls_and_apiv3_work() {
     let server = sandbox().await;

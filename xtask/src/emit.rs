@@ -226,13 +226,14 @@ fn single_value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_
     }
 }
 
-/// A member converted to and from JSON: its field, its key, whether it is required, and the
-/// format of the time it holds (if it holds one).
+/// A member converted to and from JSON: its field, its key, whether it is required, the format
+/// of the time it holds (if it holds one), and its group of alternatives (`data-one-of`).
 pub struct JsonMember {
     pub ident: Ident,
     pub key: String,
     pub required: bool,
     pub format: Option<TokenStream>,
+    pub one_of: Option<String>,
 }
 
 /// The runtime's `TimeFormat` of a field holding a time.
@@ -288,7 +289,7 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
         let slot = slot(ident);
         quote! { let mut #slot = None; }
     });
-    let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required, format })| {
+    let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required, format, .. })| {
         let (i, slot) = (index(i), slot(ident));
         match (required, format) {
             (true, None) => quote! { #i => #slot = reader.member_required(#key)?, },
@@ -296,6 +297,24 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
             (true, Some(format)) => quote! { #i => #slot = reader.member_time_required(#key, #format)?, },
             (false, Some(format)) => quote! { #i => #slot = reader.member_time(#key, #format)?, },
         }
+    });
+    // Read strictly (a request from JSON), a group of alternatives needs one of its members.
+    let mut groups: Vec<(&str, Vec<&JsonMember>)> = Vec::new();
+    for member in members {
+        if let Some(group) = &member.one_of {
+            match groups.iter_mut().find(|(name, _)| name == group) {
+                Some((_, of)) => of.push(member),
+                None => groups.push((group, vec![member])),
+            }
+        }
+    }
+    let alternatives = groups.iter().map(|(_, of)| {
+        let set = of.iter().map(|m| {
+            let slot = slot(&m.ident);
+            quote! { #slot.is_some() }
+        });
+        let keys = of.iter().map(|m| &m.key);
+        quote! { reader.one_of(&[#(#set),*], &[#(#keys),*])?; }
     });
     let fields = members.iter().map(|JsonMember { ident, key, required, .. }| {
         let slot = slot(ident);
@@ -324,6 +343,7 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
                     }
                     next = reader.next_member(member)?;
                 }
+                #(#alternatives)*
                 Ok(#name { #(#fields,)* })
             }
         }
@@ -332,7 +352,7 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
 
 /// `impl ToJson`: each member under its key, unset optional ones left out.
 fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
-    let puts = members.iter().map(|JsonMember { ident, key, required, format }| match (required, format) {
+    let puts = members.iter().map(|JsonMember { ident, key, required, format, .. }| match (required, format) {
         (true, None) => quote! { crate::runtime::put(&mut object, #key, &self.#ident, out); },
         (false, None) => quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident, out); },
         (true, Some(format)) => quote! { crate::runtime::put_time(&mut object, #key, &self.#ident, #format, out); },

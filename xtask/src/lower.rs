@@ -603,7 +603,25 @@ pub fn tree(table: &Table) -> Located<Vec<Field>> {
     while !open.is_empty() {
         close(&mut open, &mut roots)?;
     }
+    alternatives(&roots)?;
     Ok(roots)
+}
+
+/// Each `data-one-of` group names two fields or more of one structure: a group of one would be
+/// a required field under another name.
+fn alternatives(fields: &[Field]) -> Located<()> {
+    for field in fields {
+        if let Some(group) = &field.one_of {
+            if fields.iter().filter(|f| f.one_of.as_ref() == Some(group)).count() < 2 {
+                return Err((
+                    field.line,
+                    format!("`{}` is the only field of its `data-one-of={group}` group", field.name),
+                ));
+            }
+        }
+        alternatives(&field.children)?;
+    }
+    Ok(())
 }
 
 fn close(open: &mut Vec<(usize, Field, bool)>, roots: &mut Vec<Field>) -> Located<()> {
@@ -736,6 +754,14 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             ))
         }
     };
+    let one_of = match attr(&raw.name_attrs, "data-one-of").map(|a| a.value.as_deref()) {
+        None => None,
+        Some(Some(group)) if attr(&raw.name_attrs, "data-required").is_none() => Some(group.to_owned()),
+        Some(Some(_)) => {
+            return Err((raw.line, format!("`{}` is both required and one of a group: which is it?", raw.name)))
+        }
+        Some(None) => return Err((raw.line, format!("`data-one-of` without a group name on `{}`", raw.name))),
+    };
     let (description, mut enum_values) = description(&raw.description);
     if flag {
         enum_values = vec!["true".to_owned()];
@@ -754,6 +780,7 @@ fn field(raw: &RawField) -> Located<(usize, Field)> {
             filled: None,
             indexed: indexed(&raw.name).1,
             format,
+            one_of,
             children: Vec::new(),
         },
     ))

@@ -293,6 +293,31 @@ fn a_time_format_added_removed_or_changed_is_reported_breaking_when_the_rust_typ
 }
 
 #[test]
+fn alternatives_joined_or_left_are_reported_breaking_only_when_the_builder_insists_more() {
+    let rows = |a: &str, b: &str| {
+        json(&format!(
+            "| transaction_id {{{a}data-indent=1}} | string | 微信订单号\n| out_trade_no {{{b}data-indent=1}} | string | 商户订单号"
+        ))
+    };
+    let (optional, required, one_of) = ("", "data-required ", "data-one-of=order ");
+    // Two optional fields becoming alternatives: a call that set neither no longer builds.
+    let changes = diff_op((&rows(optional, optional), RESPONSE), (&rows(one_of, one_of), RESPONSE));
+    assert_eq!(changes.len(), 2, "{changes:#?}");
+    for (change, path) in changes.iter().zip(["json.transaction_id", "json.out_trade_no"]) {
+        assert_eq!((change.kind, change.path.as_str(), change.breaking), (Kind::AlternativesChanged, path, true));
+        assert_eq!((&change.old, change.new.as_str()), (&Value::Null, Some("order")));
+    }
+    // Two required fields becoming alternatives: every call that built still does.
+    let changes = diff_op((&rows(required, required), RESPONSE), (&rows(one_of, one_of), RESPONSE));
+    let alternatives: Vec<&Change> = changes.iter().filter(|c| c.kind == Kind::AlternativesChanged).collect();
+    assert_eq!(alternatives.len(), 2, "{changes:#?}");
+    assert!(changes.iter().all(|c| !c.breaking), "{changes:#?}");
+    // Leaving the group: the builder insists on nothing.
+    let changes = diff_op((&rows(one_of, one_of), RESPONSE), (&rows(optional, optional), RESPONSE));
+    assert!(changes.iter().all(|c| c.kind == Kind::AlternativesChanged && !c.breaking), "{changes:#?}");
+}
+
+#[test]
 fn a_field_moved_between_request_parts_is_one_change_that_keeps_its_setter() {
     let old = "| query {data-required} | object | 查询参数\n| out_trade_no {data-required data-indent=1} | string | 订单号\n| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据";
     let new = "| json {data-required} | object | 请求体\n| attach {data-indent=1} | string | 附加数据\n| out_trade_no {data-required data-indent=1} | string | 订单号";

@@ -217,6 +217,28 @@ fn duplicate_field_is_an_error_at_its_line() {
 }
 
 #[test]
+fn alternatives_are_read_and_a_group_must_hold_two_optional_fields() {
+    let rows = "| json | object | body\n| a {data-one-of=id data-indent=1} | string | a\n| b {data-one-of=id data-indent=1} | string | b\n";
+    let ops = operations("openapi/v3/demo/a.md", &page("post", rows));
+    let fields = &ops[0].request.json.as_ref().unwrap().fields;
+    let read: Vec<(&str, bool, Option<&str>)> =
+        fields.iter().map(|f| (f.name.as_str(), f.required, f.one_of.as_deref())).collect();
+    assert_eq!(read, [("a", false, Some("id")), ("b", false, Some("id"))]);
+
+    let alone =
+        "| json | object | body\n| a {data-one-of=id data-indent=1} | string | a\n| b {data-indent=1} | string | b\n";
+    assert_eq!(
+        error("openapi/v3/demo/a.md", &page("post", alone)),
+        "openapi/v3/demo/a.md:11: `a` is the only field of its `data-one-of=id` group"
+    );
+    let both = "| json | object | body\n| a {data-required data-one-of=id data-indent=1} | string | a\n";
+    assert_eq!(
+        error("openapi/v3/demo/a.md", &page("post", both)),
+        "openapi/v3/demo/a.md:11: `a` is both required and one of a group: which is it?"
+    );
+}
+
+#[test]
 fn table_without_header_is_an_error_at_its_line() {
     let text = "---\ntitle: Demo\n---\n\n# {{ $frontmatter.title }} {#post}\n\n| json | object | body\n| a {data-indent=1} | string | a\n\n{.im-table #request}\n";
     let message = error("openapi/v3/demo/a.md", text);

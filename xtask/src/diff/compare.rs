@@ -144,6 +144,8 @@ pub enum Kind {
     TransportChanged,
     /// A string holds a time now, no longer, or in another format (`data-format`).
     FormatChanged,
+    /// A field joins or leaves a group of alternatives (`data-one-of`).
+    AlternativesChanged,
     /// The Rust type of a field has another name in its operation's module, or is defined
     /// elsewhere (the type space's local name and path).
     TypeRenamed,
@@ -171,6 +173,7 @@ impl Kind {
             Kind::BaseUriChanged => "base URI changed",
             Kind::TransportChanged => "transport changed",
             Kind::FormatChanged => "format changed",
+            Kind::AlternativesChanged => "alternatives changed",
             Kind::TypeRenamed => "Rust type renamed",
             Kind::DescriptionChanged => "description changed",
         }
@@ -929,6 +932,7 @@ impl Fields<'_> {
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
         self.format(new_place, path, old, new);
+        self.alternatives(new_place, path, old, new);
         if let (Some(o), Some(n)) = (self.spaces.old_type(old), self.spaces.new_type(new)) {
             self.renamed(path, o, n);
         }
@@ -990,6 +994,27 @@ impl Fields<'_> {
             _ => (true, format!("its Rust type changes from `{}` to `{}`", held(o), held(n))),
         };
         self.push(Kind::FormatChanged, path, breaking, reason, shown(o), shown(n));
+    }
+
+    /// A field joins or leaves a group of alternatives (`data-one-of`), or changes group: in a
+    /// request, a field that joins one while optional makes the builder insist on one of the group.
+    fn alternatives(&mut self, place: Place, path: &str, old: &Field, new: &Field) {
+        if old.one_of == new.one_of {
+            return;
+        }
+        let shown = |f: &Field| f.one_of.clone().map_or(Value::Null, Value::String);
+        let (breaking, reason) = match place {
+            Place::Request { .. } if new.one_of.is_some() && !old.required => {
+                (true, "one of its group is required now: calls that set none of them fail to build")
+            }
+            Place::Request { .. } if new.one_of.is_some() => {
+                (false, "required before, one of its group now: existing calls still build")
+            }
+            Place::Request { .. } => (false, "no longer one of a group: the builder no longer insists on the group"),
+            Place::Read => (false, "documented alternatives only: reading it is unaffected"),
+            Place::HandWritten => (false, HAND_WRITTEN),
+        };
+        self.push(Kind::AlternativesChanged, path, breaking, reason.to_owned(), shown(old), shown(new));
     }
 
     /// A field's Rust type has another name in the module of its operation or notification

@@ -9,6 +9,7 @@ use super::{builder_requires, doc, prose, value_type, Place, Scope};
 use crate::ir::{Encoding, Encryption, Field, Type};
 
 /// One member of a builder.
+#[derive(Clone)]
 pub struct Member<'a> {
     pub field: &'a Field,
     pub place: Place,
@@ -21,6 +22,8 @@ pub struct Member<'a> {
     /// The request part: `path`, `query`, `headers`, `json` or `body` (multipart); empty for a
     /// member of a nested structure.
     pub part: &'static str,
+    /// Its `data-one-of` group's members, for its docs (`` `a`, `b` ``); set by [`builder`].
+    pub alternatives: Option<String>,
 }
 
 impl<'a> Member<'a> {
@@ -34,6 +37,7 @@ impl<'a> Member<'a> {
             path: false,
             multipart: false,
             part: "",
+            alternatives: None,
         }
     }
 }
@@ -95,6 +99,9 @@ fn setter_doc(member: &Member<'_>) -> TokenStream {
     if member.required {
         text = format!("**Required.** {text}");
     }
+    if let Some(group) = &member.alternatives {
+        text = format!("**One of** {group} **is required.** {text}");
+    }
     if member.field.encrypted == Some(Encryption::RsaPubkey) {
         text.push_str("\n\nSensitive: give it in plain text; the client sends it encrypted.");
     }
@@ -117,7 +124,30 @@ pub fn builder(
     let mut lets = Vec::new();
     let mut inits = Vec::new();
     let mut uses_context = false;
+    // `data-one-of` groups, in order: at least one member of each must be set.
+    let mut groups: Vec<(&str, Vec<&Member<'_>>)> = Vec::new();
     for member in members {
+        if let Some(group) = &member.field.one_of {
+            match groups.iter_mut().find(|(name, _)| name == group) {
+                Some((_, of)) => of.push(member),
+                None => groups.push((group, vec![member])),
+            }
+        }
+    }
+    let listed = |of: &[&Member<'_>]| of.iter().map(|m| format!("`{}`", m.field.name)).collect::<Vec<_>>().join(", ");
+    let mut checks = Vec::new();
+    for (_, of) in &groups {
+        let set = of.iter().map(|m| {
+            let ident = scope.ident(m.field);
+            quote! { self.#ident.is_some() }
+        });
+        let names = of.iter().map(|m| m.field.name.as_str());
+        checks.push(quote! { crate::runtime::one_of(&[#(#set),*], at, &[#(#names),*], problems); });
+        uses_context = true;
+    }
+    for member in members {
+        let alternatives = member.field.one_of.as_ref().and_then(|group| groups.iter().find(|(g, _)| g == group));
+        let member = &Member { alternatives: alternatives.map(|(_, of)| listed(of)), ..member.clone() };
         let field = member.field;
         let field_ident = scope.ident(field);
         let plain = field_ident.to_string().trim_start_matches("r#").to_owned();
@@ -257,6 +287,7 @@ pub fn builder(
             type Output = #name;
 
             fn build_at(self, #at: &str, #problems: &mut crate::runtime::Problems) -> Option<#name> {
+                #(#checks)*
                 #(#lets)*
                 Some(#name { #(#inits,)* })
             }

@@ -67,6 +67,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) 
             },
             required: m.required,
             format: time_format(m.field),
+            one_of: m.field.one_of.clone(),
         })
         .collect();
     if base.is_some() {
@@ -75,6 +76,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) 
             key: "base_uri".into(),
             required: false,
             format: None,
+            one_of: None,
         });
     }
     let from = from_json(&request_ident, &read, &TokenStream::new());
@@ -88,6 +90,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) 
                 key: m.field.name.clone(),
                 required: m.required,
                 format: time_format(m.field),
+                one_of: m.field.one_of.clone(),
             })
             .collect();
         to_json(&request_ident, &body, &TokenStream::new())
@@ -186,6 +189,7 @@ fn members(op: &Operation) -> Vec<Member<'_>> {
                 path: part == Part::Path,
                 multipart: part == Part::Multipart,
                 part: part.name(),
+                alternatives: None,
             });
         }
     }

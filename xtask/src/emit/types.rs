@@ -86,6 +86,7 @@ fn structure(
             key: field.name.clone(),
             required: required(field),
             format: time_format(field),
+            one_of: field.one_of.clone(),
         })
         .collect();
     let from = from_json(&name, &json, &cfg);

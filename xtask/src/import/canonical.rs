@@ -63,14 +63,14 @@ pub fn operations_page(ops: &[&Operation], words: &dyn Describe) -> String {
                 Some(url) => format!("Host this operation is served on: `{url}`."),
                 None => "Host this operation is served on.".to_owned(),
             };
-            rows.line("base_uri", base.required, 0, "string", "", &text);
+            rows.line("base_uri", base.required.into(), 0, "string", "", &text);
         }
         for (flag, set, text) in [
             ("security", request.security, "Sent with the merchant's API client certificate (mutual TLS)."),
             ("nonceless", request.nonceless, "The request carries no `nonce_str`."),
         ] {
             if set {
-                rows.line(flag, true, 0, "`true`", "", text);
+                rows.line(flag, Need::Required, 0, "`true`", "", text);
             }
         }
         for field in &request.path_params {
@@ -96,7 +96,7 @@ pub fn operations_page(ops: &[&Operation], words: &dyn Describe) -> String {
                 Some(value) => format!("Fragment the signed URL ends with: `{value}`."),
                 None => "Fragment the signed URL ends with.".to_owned(),
             };
-            rows.line("fragment", fragment.required, 0, "string", "", &text);
+            rows.line("fragment", fragment.required.into(), 0, "string", "", &text);
         }
         out += &rows.out;
         out += "\n{.im-table #request}\n\n";
@@ -178,7 +178,7 @@ impl Rows<'_> {
             name,
             ty: Type::Object,
         });
-        self.line(name, required, 0, "object", "", &text);
+        self.line(name, required.into(), 0, "object", "", &text);
         for field in fields {
             self.field(field, path, None, 1);
         }
@@ -216,7 +216,11 @@ impl Rows<'_> {
                 format!("data-format={format}")
             });
         }
-        self.line(&field.name, field.required, indent, field.ty.as_str(), &markers.join(" "), &text);
+        let need = match &field.one_of {
+            Some(group) => Need::OneOf(group),
+            None => field.required.into(),
+        };
+        self.line(&field.name, need, indent, field.ty.as_str(), &markers.join(" "), &text);
         if !field.children.is_empty() && !field.ty.has_members() {
             // The rows below describe the structure carried inside the string.
             self.out += "| {colspan=3 .im-table-line}\n";
@@ -226,10 +230,12 @@ impl Rows<'_> {
         }
     }
 
-    fn line(&mut self, name: &str, required: bool, indent: usize, ty: &str, ty_attrs: &str, text: &str) {
+    fn line(&mut self, name: &str, need: Need<'_>, indent: usize, ty: &str, ty_attrs: &str, text: &str) {
         let mut attrs = Vec::new();
-        if required {
-            attrs.push("data-required".to_owned());
+        match need {
+            Need::Required => attrs.push("data-required".to_owned()),
+            Need::OneOf(group) => attrs.push(format!("data-one-of={group}")),
+            Need::Optional => {}
         }
         if indent > 0 {
             attrs.push(format!("data-indent={indent}"));
@@ -241,6 +247,25 @@ impl Rows<'_> {
             let _ = writeln!(self.out, "| {name_cell} | {type_cell} |");
         } else {
             let _ = writeln!(self.out, "| {name_cell} | {type_cell} | {text}");
+        }
+    }
+}
+
+/// Whether a row must be set: its `data-required`, or its `data-one-of` group.
+#[derive(Clone, Copy)]
+enum Need<'a> {
+    Required,
+    Optional,
+    /// One of the fields of this group must be set.
+    OneOf(&'a str),
+}
+
+impl From<bool> for Need<'_> {
+    fn from(required: bool) -> Self {
+        if required {
+            Need::Required
+        } else {
+            Need::Optional
         }
     }
 }

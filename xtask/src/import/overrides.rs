@@ -17,7 +17,8 @@
 //!
 //! A row edit may set `indent`, `required`, `type`, `rename`, `enum` (the values), `encrypted`
 //! (the `data-encrypted` marker of the type cell, e.g. `by-rsa-pubkey`), `format` (the row's
-//! `data-format`, where the import's rule for times is wrong: a format, or `text`),
+//! `data-format`, where the import's rule for times is wrong: a format, or `text`), `one_of` (the
+//! row's `data-one-of` group, which also makes it optional: one field of the group is required),
 //! `delete = true`, or `before = LINE` (move the row above another). `accept` lists warnings of the page (by a
 //! part of their text) whose worked-around reading was reviewed and is right.
 
@@ -90,6 +91,9 @@ pub struct RowEdit {
     /// The row's `data-format` (a time format, or `text`: no time), where the import's rule is
     /// wrong.
     pub format: Option<String>,
+    /// The row's `data-one-of` group: of the fields of a group, at least one is required (the
+    /// row is then not required itself).
+    pub one_of: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -171,6 +175,10 @@ impl PageOverride {
                 if required {
                     field.name_attrs.push(Attr { key: "data-required".into(), value: None });
                 }
+            }
+            if let Some(group) = &edit.one_of {
+                field.name_attrs.retain(|a| a.key != "data-one-of" && a.key != "data-required");
+                field.name_attrs.push(Attr { key: "data-one-of".into(), value: Some(group.clone()) });
             }
             if let Some(ty) = &edit.ty {
                 field.ty = ty.clone();
@@ -421,6 +429,7 @@ mod tests {
                 values: None,
                 encrypted: Some(encrypted.into()),
                 format: None,
+                one_of: None,
                 delete: false,
                 before: None,
             }],

@@ -45,6 +45,9 @@ fn member_key(field: &Field, side: Side, structured: bool) -> String {
     if field.indexed > 0 {
         key += &format!(":indexed{}", field.indexed);
     }
+    if let Some(group) = &field.one_of {
+        key += &format!(":one_of={group}");
+    }
     // `text` is a plain string, as without a format: no other Rust type.
     if let Some(format) = field.time_format() {
         key += &format!(":format={}", format.as_str());
