@@ -1,9 +1,9 @@
 //! The intermediate representation: what the documentation says, as plain data.
 //!
-//! The generator (`xtask`) fills it: parsing fills everything but the modules and event variants,
-//! which its naming pass (`naming.rs`) fills. The Rust names of fields and types are not here:
-//! the generator keeps them beside the IR, in its type space (`typespace.rs`). The schema is documented in `docs/ir.md`; `cargo xtask ir`
-//! prints it as JSON. The sandbox (`wechatpay-sdk-sandbox`) reads a copy without the prose
+//! The generator (`xtask`) fills it by parsing and lowering the pages, and nothing else: the Rust
+//! names of modules, event variants, fields and types are not here. The generator keeps them
+//! beside the IR, in its naming pass's tables and its type space (`naming.rs`, `typespace.rs`).
+//! The schema is documented in `docs/ir.md`; `cargo xtask ir` prints it as JSON. The sandbox (`wechatpay-sdk-sandbox`) reads a copy without the prose
 //! ([`Api::without_prose`]) to check requests and answer them as the pages say.
 
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,7 @@ pub struct Api {
 
 impl Api {
     /// What a program that checks and answers requests needs, and nothing else: descriptions,
-    /// titles, links, line numbers, warnings and what the generator's naming pass adds (module
-    /// paths, event variants) are dropped. Small enough to embed.
+    /// titles, links, line numbers and warnings are dropped. Small enough to embed.
     pub fn without_prose(&self) -> Api {
         fn fields(list: &[Field]) -> Vec<Field> {
             list.iter()
@@ -81,7 +80,6 @@ impl Api {
                     Response::Json { fields: list } => Response::Json { fields: fields(list) },
                     other => other.clone(),
                 },
-                module: Vec::new(),
             })
             .collect();
         let notifications = self
@@ -100,8 +98,6 @@ impl Api {
                 envelope: fields(&n.envelope),
                 payload: fields(&n.payload),
                 untyped: n.untyped.clone(),
-                module: Vec::new(),
-                variant: String::new(),
             })
             .collect();
         Api { pages: self.pages, redirects: Vec::new(), operations, notifications, warnings: Vec::new() }
@@ -136,9 +132,6 @@ pub struct Operation {
     pub docs: Vec<String>,
     pub request: Request,
     pub response: Response,
-    /// Rust module path of the operation (filled by the naming pass), e.g. `["v3", "pay", "transactions", "jsapi", "post"]`.
-    #[serde(default)]
-    pub module: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -587,10 +580,4 @@ pub struct Notification {
     /// Set when the page's table could not be understood: why, and the payload is untyped JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub untyped: Option<String>,
-    /// Rust module path (filled by the naming pass), e.g. `["webhook", "v3", "transaction_success"]`.
-    #[serde(default)]
-    pub module: Vec<String>,
-    /// Variant of the `Event` enum (filled by the naming pass).
-    #[serde(default)]
-    pub variant: String,
 }

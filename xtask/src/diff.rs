@@ -198,15 +198,11 @@ impl Report {
     fn of(old: Loaded, new: Loaded, options: Options) -> Report {
         let bad: BTreeSet<String> = old.bad_pages().into_iter().chain(new.bad_pages()).map(str::to_owned).collect();
         let keep = |mut api: Api| {
-            let before = api.operations.len() + api.notifications.len();
             api.operations.retain(|op| !bad.contains(&op.file));
             api.notifications.retain(|n| !bad.contains(&n.file));
             // Module and type names depend on every page (a type shared with the page left out
-            // is shared no more): name both sides without it, or that looks like a rename (the
-            // type spaces are made from what is kept, by `compare`).
-            if api.operations.len() + api.notifications.len() != before {
-                crate::naming::name(&mut api);
-            }
+            // is shared no more): both sides are named without it, or that would look like a
+            // rename. The type spaces, names included, are made from what is kept, by `compare`.
             api
         };
         let (old_api, new_api) = (keep(old.api), keep(new.api));

@@ -108,6 +108,18 @@ pub enum Owner<'a> {
     Notification(&'a Notification),
 }
 
+impl<'a> From<&'a Operation> for Owner<'a> {
+    fn from(op: &'a Operation) -> Owner<'a> {
+        Owner::Operation(op)
+    }
+}
+
+impl<'a> From<&'a Notification> for Owner<'a> {
+    fn from(n: &'a Notification) -> Owner<'a> {
+        Owner::Notification(n)
+    }
+}
+
 /// Every owner of `api`: its operations, then its notifications (the order of every walk).
 pub fn owners(api: &Api) -> impl Iterator<Item = Owner<'_>> {
     api.operations.iter().map(Owner::Operation).chain(api.notifications.iter().map(Owner::Notification))

@@ -1,5 +1,6 @@
-//! A docs tree → IR: finds the pages, parses and lowers each (in parallel), names the modules.
-//! The Rust names of fields and types are the type space's (`TypeSpace::new`), kept beside it.
+//! A docs tree → IR: finds the pages, parses and lowers each (in parallel). The IR holds no Rust
+//! names: modules, variants, fields' and types' names are the type space's (`TypeSpace::new`),
+//! kept beside it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use rayon::prelude::*;
 use crate::error::PageError;
 use crate::ir::Api;
 use crate::lower::{lower, Lowered};
-use crate::{naming, parse};
+use crate::parse;
 
 /// Reads every page of a docs tree: `openapi/v3/**`, `webhook/v3/**`, `openapi/v2/**` and
 /// `webhook/v2/**` where present, otherwise every `.md` under `dir`. Returns all bad pages' errors at once: generating from a
@@ -26,7 +27,7 @@ pub fn load(dir: &Path) -> Result<Api, Vec<PageError>> {
 /// A docs tree read page by page: what every good page holds, and the bad pages' errors.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// The operations and notifications of the pages that load (named).
+    /// The operations and notifications of the pages that load.
     pub api: Api,
     /// Every error of the pages that do not; none of their operations is in `api`.
     pub errors: Vec<PageError>,
@@ -96,7 +97,6 @@ pub fn load_each(dir: &Path) -> Result<Loaded, PageError> {
     api.operations.retain(|op| !dropped.contains(&op.file));
     errors.extend(twice);
     api.notifications.sort_by(|a, b| b.protocol.cmp(&a.protocol).then_with(|| a.event_type.cmp(&b.event_type)));
-    naming::name(&mut api);
     Ok(Loaded { api, errors })
 }
 

@@ -100,7 +100,6 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                         docs,
                         request,
                         response,
-                        module: Vec::new(),
                     }),
                     (request, response) => errors.extend(request.err().into_iter().chain(response.err())),
                 }
@@ -454,8 +453,6 @@ fn lower_notification(
                 envelope,
                 payload: Vec::new(),
                 untyped: Some(untyped.clone()),
-                module: Vec::new(),
-                variant: String::new(),
             };
             return Ok((notification, vec![untyped]));
         }
@@ -497,8 +494,6 @@ fn lower_notification(
         envelope,
         payload,
         untyped: None,
-        module: Vec::new(),
-        variant: String::new(),
     };
     Ok((notification, warnings))
 }

@@ -5,6 +5,9 @@
 //!   a segment named like a method module (`get`) or a sibling gets `_2`, `_3` in sorted order. Each
 //!   operation is a module named after its method (`post`), holding `Request`,
 //!   `RequestBuilder`, `Response` and the nested types.
+//! - Notifications: a module per page under `webhook::v3` (`webhook::v2`), the event type in
+//!   snake_case (`transaction_success`), and a variant of that version's `Event`, in CamelCase
+//!   (`TransactionSuccess`).
 //! - Fields: snake_case of the documented name (`Wechatpay-Serial` → `wechatpay_serial`),
 //!   keywords as raw identifiers (`r#type`), names without ASCII letters as `field`, collisions
 //!   suffixed `_2`…; the wire name is kept for serde.
@@ -13,17 +16,20 @@
 //!   the parent type's name is prefixed (`ResponseAmount`), then a number is appended.
 //! - Enum variants: CamelCase of the value (`CREATE_DEAL` → `CreateDeal`, `3` → `V3`).
 //!
-//! Modules and event variants are written into the IR (`Operation::module`,
-//! `Notification::module`, `Notification::variant`); fields' names are kept beside it, in
-//! [`Names`], with every rename that is not the obvious conversion (`FieldName::renamed`).
+//! Nothing is written into the IR, which stays as the pages say: the names are kept beside it, in
+//! [`Names`] (fields' names with every rename that is not the obvious conversion,
+//! `FieldName::renamed`; modules and event variants, `modules.rs`), which the type space holds.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+mod modules;
+
+use std::collections::{BTreeSet, HashMap};
 use std::marker::PhantomData;
 
-use crate::fields::{fields, FieldKey, Part, Side};
-use crate::ir::{Api, Field, Operation, Protocol, Type};
+pub use modules::{module_path, segments};
 
-pub const METHOD_MODULES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+use crate::fields::{fields, FieldKey, Owner, Part, Side};
+use crate::ir::{Api, Field, Notification, Type};
+use modules::Modules;
 
 pub const RESERVED_TYPES: &[&str] = &[
     "Request",
@@ -73,48 +79,6 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Fills every `module` and event variant of the IR.
-pub fn name(api: &mut Api) {
-    let paths: Vec<String> = api.operations.iter().map(module_path).collect();
-    let modules = ModuleNames::new(paths.iter().map(String::as_str));
-    for op in &mut api.operations {
-        op.module = modules.module(&module_path(op));
-        op.module.push(op.method.as_str().to_owned());
-    }
-    let mut events = BTreeSet::new();
-    for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
-        let module = unique(snake(&notification.event_type), &mut events);
-        notification.module = vec!["webhook".into(), "v3".into(), module.clone()];
-        notification.variant = camel(&notification.event_type, "Event");
-    }
-    let mut variants = BTreeSet::from(["Unknown".to_owned()]);
-    for notification in api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V3) {
-        notification.variant = unique_camel(notification.variant.clone(), &mut variants);
-    }
-    // APIv2 pages are named by what they notify (`refund-processed`) or by an event type
-    // (`TRANSACTION.SUCCESS`, a payscore envelope): the former take names first, so that
-    // `transaction-success`, the payment result, is `transaction_success`.
-    let mut v2: Vec<&mut crate::ir::Notification> =
-        api.notifications.iter_mut().filter(|n| n.protocol == Protocol::V2).collect();
-    v2.sort_by_key(|n| (n.event_type.contains('.'), n.event_type.clone()));
-    let mut events = BTreeSet::new();
-    let mut variants = BTreeSet::from(["Unknown".to_owned()]);
-    for notification in v2 {
-        let module = unique(snake(&notification.event_type), &mut events);
-        notification.module = vec!["webhook".into(), "v2".into(), module.clone()];
-        notification.variant = unique_camel(camel(&module, "Event"), &mut variants);
-    }
-}
-
-/// The URL path the module tree mirrors: the wire path, under `v2` for APIv2 operations (whose
-/// paths have no version segment).
-pub fn module_path(op: &Operation) -> String {
-    match op.protocol {
-        Protocol::V3 => op.path.clone(),
-        Protocol::V2 => format!("/v2{}", op.path),
-    }
-}
-
 /// The Rust names of a field.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldName {
@@ -127,17 +91,20 @@ pub struct FieldName {
     pub variants: Vec<String>,
 }
 
-/// The Rust names of every field of one API, kept beside its IR.
+/// The Rust names of one API, kept beside its IR: every field's, and every operation's and
+/// notification's module (and event variant).
 pub struct Names<'a> {
     fields: HashMap<FieldKey, FieldName>,
+    modules: Modules,
     /// The fields are known by their addresses: the API stays borrowed (unchanged) meanwhile.
     api: PhantomData<&'a Api>,
 }
 
 impl<'a> Names<'a> {
-    /// Names every field of `api` (requests, responses, notifications: each row once), unique
-    /// among its siblings: an operation's request parts are one structure, its response another,
-    /// a notification's headers, envelope and payload one each; a structure's members are theirs.
+    /// Names the modules of `api` and every field of it (requests, responses, notifications: each
+    /// row once), each field unique among its siblings: an operation's request parts are one
+    /// structure, its response another, a notification's headers, envelope and payload one each;
+    /// a structure's members are theirs.
     pub fn new(api: &'a Api) -> Names<'a> {
         let mut scopes: HashMap<(usize, Part, Option<FieldKey>), FieldNames> = HashMap::new();
         let mut names = HashMap::new();
@@ -147,12 +114,24 @@ impl<'a> Names<'a> {
             let (ident, renamed) = scopes.entry(scope).or_default().take(&at.field.name);
             names.insert(FieldKey::of(at.field), FieldName { ident, renamed, variants: enum_variants(at.field) });
         }
-        Names { fields: names, api: PhantomData }
+        Names { fields: names, modules: Modules::new(api), api: PhantomData }
     }
 
     /// The names of a field of the API these names were made for.
     pub fn of(&self, field: &Field) -> &FieldName {
         &self.fields[&FieldKey::of(field)]
+    }
+
+    /// The module of an operation or notification of that API, e.g.
+    /// `["v3", "pay", "transactions", "jsapi", "post"]`, `["webhook", "v3", "transaction_success"]`.
+    pub fn module<'o>(&self, owner: impl Into<Owner<'o>>) -> &[String] {
+        self.modules.of(owner.into())
+    }
+
+    /// The variant of `webhook::v3::Event` (or `webhook::v2::Event`) of a notification of that
+    /// API, e.g. `TransactionSuccess`.
+    pub fn variant(&self, notification: &Notification) -> &str {
+        self.modules.variant(notification)
     }
 }
 
@@ -221,70 +200,6 @@ impl FieldNames {
         }
         (candidate, why)
     }
-}
-
-/// Module names for URL path segments, unique among siblings.
-struct ModuleNames {
-    /// (parent segments joined, segment) → identifier.
-    names: BTreeMap<(String, String), String>,
-}
-
-impl ModuleNames {
-    fn new<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
-        let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for path in paths {
-            let segments = segments(path);
-            for i in 0..segments.len() {
-                children.entry(segments[..i].join("/")).or_default().insert(segments[i].to_owned());
-            }
-        }
-        let mut names = BTreeMap::new();
-        for (parent, segments) in children {
-            let mut taken: BTreeSet<String> = METHOD_MODULES.iter().map(|s| s.to_string()).collect();
-            // A family's module holds its shared types in `types`, and so does `v2` (the types
-            // several APIv2 families share).
-            if parent.matches('/').count() == 1 || parent == "v2" {
-                taken.insert("types".to_owned());
-            }
-            for segment in segments {
-                let ident = unique(module_ident(&segment), &mut taken);
-                names.insert((parent.clone(), segment), ident);
-            }
-        }
-        ModuleNames { names }
-    }
-
-    fn module(&self, path: &str) -> Vec<String> {
-        let segments = segments(path);
-        (0..segments.len()).map(|i| self.names[&(segments[..i].join("/"), segments[i].to_owned())].clone()).collect()
-    }
-}
-
-/// The segments of a URL path; the empty one of a trailing `/` (a folder's `index.md` page) is
-/// not a module.
-pub fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
-}
-
-fn module_ident(segment: &str) -> String {
-    let (param, name) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-        Some(param) => (true, param),
-        None => (false, segment),
-    };
-    let mut ident = snake(name);
-    if ident.is_empty() {
-        ident = "segment".into();
-    }
-    if param {
-        ident = format!("by_{ident}");
-    }
-    if ident.starts_with(|c: char| c.is_ascii_digit()) {
-        ident = format!("n{ident}");
-    }
-    if KEYWORDS.contains(&ident.as_str()) {
-        ident.push('_');
-    }
-    ident
 }
 
 /// `base`, or `base_2`, `base_3`… — the first not in `taken` (which it joins).
@@ -373,9 +288,6 @@ mod tests {
         assert_eq!(camel("dish_list", "T"), "DishList");
         assert_eq!(camel("CREATE_DEAL", "V"), "CreateDeal");
         assert_eq!(camel("12", "V"), "V12");
-        assert_eq!(module_ident("{out_trade_no}"), "by_out_trade_no");
-        assert_eq!(module_ident("sync-status"), "sync_status");
-        assert_eq!(module_ident("type"), "type_");
     }
 
     #[test]

@@ -3,10 +3,10 @@
 //! names.
 //!
 //! It sits beside the IR, which stays as the pages say (symbols apart from shapes, as in
-//! smithy-rs): [`TypeSpace::new`] borrows a loaded API and holds the fields' names
-//! ([`Names`], `naming.rs`), one [`TypeDef`] per shape (its name, home module, path, users and
-//! shape, borrowed from its first use) behind an opaque [`TypeId`], and the lookups emit and diff
-//! read beside the IR: the type a field has ([`TypeSpace::type_of`]: its `TypeId` and its name in
+//! smithy-rs): [`TypeSpace::new`] borrows a loaded API and holds its Rust names ([`Names`],
+//! `naming.rs`: modules, event variants, fields' names), one [`TypeDef`] per shape (its name,
+//! home module, path, users and shape, borrowed from its first use) behind an opaque [`TypeId`],
+//! and the lookups emit and diff read beside the IR: the type a field has ([`TypeSpace::type_of`]: its `TypeId` and its name in
 //! its owner's module) and the type of a response or payload ([`TypeSpace::top`]). Fields and
 //! owners are known by their addresses ([`FieldKey`]): the borrow keeps the API unchanged.
 //!
@@ -123,7 +123,7 @@ impl<'a> TypeSpace<'a> {
     /// Names `api` (`naming.rs`) and gives every structure and enumeration in it a type.
     pub fn new(api: &'a Api) -> TypeSpace<'a> {
         let names = Names::new(api);
-        let owners = names::owner_infos(api);
+        let owners = names::owner_infos(api, &names);
         let (uses, shapes) = uses::uses(api);
         let homes = names::shared(&shapes, &owners);
         let local = names::local(&uses, &homes);
@@ -183,7 +183,7 @@ impl<'a> TypeSpace<'a> {
         TypeSpace { names, types, fields, tops }
     }
 
-    /// The Rust names of the API's fields.
+    /// The Rust names of the API: its modules, event variants and fields' names.
     pub fn names(&self) -> &Names<'a> {
         &self.names
     }

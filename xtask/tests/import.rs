@@ -110,7 +110,8 @@ fn a_folder_page_is_the_folders_url_with_a_trailing_slash() {
     run(docs.path(), specs.path(), false);
     let api = xtask::load(specs.path()).unwrap();
     assert_eq!(api.operations[0].path, "/v3/applyment4sub/applyment/");
-    assert_eq!(api.operations[0].module, ["v3", "applyment4sub", "applyment", "post"]);
+    let names = xtask::naming::Names::new(&api);
+    assert_eq!(names.module(&api.operations[0]), ["v3", "applyment4sub", "applyment", "post"]);
 }
 
 #[test]

@@ -279,11 +279,11 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
         for pair in pairs(&olds, &news) {
             match pair {
                 (Some(o), Some(n)) => {
-                    cx.owner = Owner::new(&operation, &n.file, &o.module);
+                    cx.owner = Owner::new(&operation, &n.file, old_space.names().module(o));
                     cx.operation_pair(o, n);
                 }
                 (Some(o), None) => {
-                    cx.owner = Owner::new(&operation, &o.file, &o.module);
+                    cx.owner = Owner::new(&operation, &o.file, old_space.names().module(o));
                     let reason = "operation removed: its module, builder and types disappear";
                     cx.push(Delta::new(Kind::OperationRemoved, "", true, reason, o.title.clone().into(), Value::Null));
                 }
@@ -307,11 +307,11 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
         for pair in pairs(&olds, &news) {
             match pair {
                 (Some(o), Some(n)) => {
-                    cx.owner = Owner::new(&operation, &n.file, &o.module);
+                    cx.owner = Owner::new(&operation, &n.file, old_space.names().module(o));
                     cx.notification_pair(o, n);
                 }
                 (Some(o), None) => {
-                    cx.owner = Owner::new(&operation, &o.file, &o.module);
+                    cx.owner = Owner::new(&operation, &o.file, old_space.names().module(o));
                     let reason = "notification removed: its event variant and payload type disappear";
                     cx.push(Delta::new(
                         Kind::NotificationRemoved,

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::{ident, operations, render, types, webhooks, Files, Options, Package};
 use crate::ir::{Api, Notification, Operation, Protocol};
-use crate::naming::{module_path, segments};
+use crate::naming::{module_path, segments, Names};
 use crate::typespace::{TypeDef, TypeSpace};
 
 enum Job<'a> {
@@ -33,7 +33,8 @@ pub fn files<'a>(api: &'a Api, space: &'a TypeSpace<'a>, options: &Options<'_>) 
     }
     let shared: BTreeSet<Vec<String>> =
         by_module.keys().filter(|m| m.last().map(String::as_str) == Some("types")).cloned().collect();
-    let nodes = node_tree(api, &shared);
+    let names = space.names();
+    let nodes = node_tree(api, names, &shared);
     let mut jobs: Vec<Job<'_>> = vec![Job::Lib, Job::Cargo, Job::Registry];
     jobs.extend(nodes.values().map(Job::Node));
     for module in &shared {
@@ -59,7 +60,7 @@ pub fn files<'a>(api: &'a Api, space: &'a TypeSpace<'a>, options: &Options<'_>) 
                 options,
             ),
             Job::Cargo => Ok(("Cargo.toml".into(), cargo_toml(api, options))),
-            Job::Registry => render("src/registry.rs", registry_rs(api), "the documentation tree", options),
+            Job::Registry => render("src/registry.rs", registry_rs(api, names), "the documentation tree", options),
             Job::Node(node) => render(&node.file(), node_rs(node, &local, space), &node.sources(), options),
             Job::Types(module, defs) => {
                 let file = format!("src/{}.rs", module.join("/"));
@@ -78,19 +79,21 @@ pub fn files<'a>(api: &'a Api, space: &'a TypeSpace<'a>, options: &Options<'_>) 
             }
             Job::Webhook => {
                 let has_types = shared.contains(&vec!["webhook".to_owned(), "types".to_owned()]);
-                render("src/webhook.rs", webhooks::webhook_rs(api, has_types), "webhook/v3", options)
+                render("src/webhook.rs", webhooks::webhook_rs(api, names, has_types), "webhook/v3", options)
             }
             Job::WebhookV3 => {
-                let mods = api.notifications.iter().filter(|n| n.protocol == Protocol::V3).map(|n| ident(&n.module[2]));
+                let mods =
+                    api.notifications.iter().filter(|n| n.protocol == Protocol::V3).map(|n| ident(&names.module(n)[2]));
                 render("src/webhook/v3.rs", quote! { #(pub mod #mods;)* }, "webhook/v3", options)
             }
             Job::WebhookV2 => {
                 let has_types = shared.contains(&vec!["webhook".to_owned(), "v2".to_owned(), "types".to_owned()]);
-                render("src/webhook/v2.rs", webhooks::webhook_v2_rs(api, has_types), "webhook/v2", options)
+                render("src/webhook/v2.rs", webhooks::webhook_v2_rs(api, names, has_types), "webhook/v2", options)
             }
             Job::Notification(n) => {
-                let file = format!("src/webhook/{}/{}.rs", n.module[1], n.module[2]);
-                render(&file, webhooks::notification(n, local(&n.module), space), &n.file, options)
+                let module = names.module(*n);
+                let file = format!("src/webhook/{}/{}.rs", module[1], module[2]);
+                render(&file, webhooks::notification(n, local(module), space), &n.file, options)
             }
         })
         .collect();
@@ -225,9 +228,15 @@ fn lib_rs(api: &Api, has_types: bool) -> TokenStream {
     }
 }
 
-fn registry_rs(api: &Api) -> TokenStream {
-    let families: BTreeMap<&str, (&str, &str)> =
-        api.operations.iter().map(|op| (op.family.as_str(), (op.module[0].as_str(), op.module[1].as_str()))).collect();
+fn registry_rs(api: &Api, names: &Names<'_>) -> TokenStream {
+    let families: BTreeMap<&str, (&str, &str)> = api
+        .operations
+        .iter()
+        .map(|op| {
+            let module = names.module(op);
+            (op.family.as_str(), (module[0].as_str(), module[1].as_str()))
+        })
+        .collect();
     let extend = families.iter().map(|(feature, (root, module))| {
         let (root, module) = (ident(root), ident(module));
         quote! {
@@ -338,14 +347,15 @@ impl Node<'_> {
     }
 }
 
-fn node_tree<'a>(api: &'a Api, shared: &BTreeSet<Vec<String>>) -> BTreeMap<Vec<String>, Node<'a>> {
+fn node_tree<'a>(api: &'a Api, names: &Names<'_>, shared: &BTreeSet<Vec<String>>) -> BTreeMap<Vec<String>, Node<'a>> {
     let mut nodes: BTreeMap<Vec<String>, Node<'a>> = BTreeMap::new();
     for op in &api.operations {
         let path = module_path(op);
         let segments = segments(&path);
-        let depth = op.module.len() - 1;
+        let op_module = names.module(op);
+        let depth = op_module.len() - 1;
         for i in 0..depth {
-            let module = op.module[..=i].to_vec();
+            let module = op_module[..=i].to_vec();
             let node = nodes.entry(module.clone()).or_insert_with(|| Node {
                 types: shared.contains(&[module.clone(), vec!["types".to_owned()]].concat()),
                 module,
@@ -359,7 +369,7 @@ fn node_tree<'a>(api: &'a Api, shared: &BTreeSet<Vec<String>>) -> BTreeMap<Vec<S
             }
             if i + 1 < depth {
                 let family = (i == 0).then(|| op.family.clone());
-                node.children.insert(op.module[i + 1].clone(), (format!("/{}", segments[..=i + 1].join("/")), family));
+                node.children.insert(op_module[i + 1].clone(), (format!("/{}", segments[..=i + 1].join("/")), family));
             } else {
                 node.operations.push(op);
             }
@@ -398,7 +408,7 @@ fn node_rs<'a>(
     let mut op_methods = Vec::new();
     for op in &node.operations {
         let method = ident(op.method.as_str());
-        op_modules.push(operations::operation(op, local(&op.module), space));
+        op_modules.push(operations::operation(op, local(space.names().module(*op)), space));
         // A signed URL is not sent: `client.signed_url(&request)` makes it.
         if op.is_url_builder() {
             continue;
@@ -421,7 +431,7 @@ fn node_rs<'a>(
     let registry = (!node.family.is_empty()).then(|| {
         let here = node.module.len();
         let infos = node.family.iter().map(|op| {
-            let segments = op.module[here..].iter().map(|m| ident(m));
+            let segments = space.names().module(*op)[here..].iter().map(|m| ident(m));
             quote! { #(#segments::)*INFO }
         });
         quote! {

@@ -19,7 +19,7 @@ use crate::typespace::{TypeDef, TypeKind, TypeSpace};
 /// The module `pub mod get { … }` of one operation; `local` are the types defined in it.
 pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) -> TokenStream {
     let method = ident(op.method.as_str());
-    let module = op.module.join("::");
+    let module = space.names().module(op).join("::");
     let scope = Scope { module: &module, local: true, space };
     let members = members(op);
     let v2 = op.protocol == Protocol::V2;
@@ -98,7 +98,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) 
     let request_builder = builder(&format_ident!("Request"), &members, base.as_deref(), &TokenStream::new(), scope);
     let operation_impl = operation_impl(op, &members, scope);
     let paged = paged(op, &members, scope);
-    let info = info(op);
+    let info = info(op, &module);
     let (response, reexports) = uses(op, space);
     let local_types = local.iter().map(|def| types::type_def(def, scope));
     let title = format!(" {}", op.title);
@@ -199,7 +199,7 @@ fn members(op: &Operation) -> Vec<Member<'_>> {
 /// The response type (defined here, re-exported, or a unit/stream alias) and the `pub use` of
 /// every shared type the operation uses, under the operation's own names.
 fn uses(op: &Operation, space: &TypeSpace<'_>) -> (TokenStream, Vec<TokenStream>) {
-    let own = op.module.join("::");
+    let own = space.names().module(op).join("::");
     let reexports = shared(Owner::Operation(op), &own, space);
     let response = match &op.response {
         Response::Empty => quote! {
@@ -645,13 +645,12 @@ fn paged(op: &Operation, members: &[Member<'_>], scope: Scope<'_>) -> Option<Tok
     })
 }
 
-/// The operation's entry in the registry.
-fn info(op: &Operation) -> TokenStream {
+/// The operation's entry in the registry; `module` is its path (`v3::pay::…::post`).
+fn info(op: &Operation, module: &str) -> TokenStream {
     let method = op.method.as_str().to_uppercase();
     let path = &op.path;
     let family = &op.family;
     let title = &op.title;
-    let module = op.module.join("::");
     let page = page_url(&op.file);
     let official = &op.docs;
     let kind = response_kind(&op.response);

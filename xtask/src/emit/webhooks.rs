@@ -10,11 +10,12 @@ use super::operations::{defined_in, page_url, reexports_tokens, shared};
 use super::{doc, ident, path_tokens, types, Scope};
 use crate::fields::Owner;
 use crate::ir::{Api, Notification, Protocol};
+use crate::naming::Names;
 use crate::typespace::{TypeDef, TypeSpace};
 
 /// `src/webhook/v3/<event>.rs`.
 pub fn notification(n: &Notification, local: &[&TypeDef<'_>], space: &TypeSpace<'_>) -> TokenStream {
-    let own = n.module.join("::");
+    let own = space.names().module(n).join("::");
     let reexports = shared(Owner::Notification(n), &own, space);
     let payload_type = space.top(Owner::Notification(n)).map(|id| &space.def(id).path);
     let payload = match (&n.untyped, payload_type) {
@@ -76,11 +77,11 @@ fn v3(api: &Api) -> impl Iterator<Item = &Notification> {
 }
 
 /// `src/webhook.rs`.
-pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
+pub fn webhook_rs(api: &Api, names: &Names<'_>, has_types: bool) -> TokenStream {
     let owner = owners(api);
     let variants = v3(api).map(|n| {
-        let variant = ident(&n.variant);
-        let module = ident(&n.module[2]);
+        let variant = ident(names.variant(n));
+        let module = ident(&names.module(n)[2]);
         let doc = format!(" `{}`: {}", n.event_type, n.title);
         quote! { #[doc = #doc] #variant(Box<v3::#module::Payload>) }
     });
@@ -89,8 +90,8 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
         if events.is_empty() {
             return None;
         }
-        let variant = ident(&n.variant);
-        let module = ident(&n.module[2]);
+        let variant = ident(names.variant(n));
+        let module = ident(&names.module(n)[2]);
         Some(quote! {
             #(#events)|* => {
                 let decoded = <v3::#module::Payload as crate::runtime::Decode>::decode(plaintext)?;
@@ -99,8 +100,8 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
         })
     });
     let infos = owner.iter().map(|(event, n)| {
-        let module = ident(&n.module[2]);
-        let module_path = n.module.join("::");
+        let module = ident(&names.module(*n)[2]);
+        let module_path = names.module(*n).join("::");
         let title = &n.title;
         let page = page_url(&n.file);
         let official = &n.docs;
@@ -168,19 +169,19 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
 /// `src/webhook/v2.rs`: the APIv2 notification modules, their [`Event`] and registry entries.
 /// APIv2 notifications carry no event type that names their page (except the payscore envelope
 /// `TRANSACTION.*` / `CHECK.*`): the merchant's handler says which page its URL receives.
-pub fn webhook_v2_rs(api: &Api, has_types: bool) -> TokenStream {
+pub fn webhook_v2_rs(api: &Api, names: &Names<'_>, has_types: bool) -> TokenStream {
     let mut pages: Vec<&Notification> = api.notifications.iter().filter(|n| n.protocol == Protocol::V2).collect();
     pages.sort_by(|a, b| a.event_type.cmp(&b.event_type));
-    let mods = pages.iter().map(|n| ident(&n.module[2]));
+    let mods = pages.iter().map(|n| ident(&names.module(*n)[2]));
     let variants = pages.iter().map(|n| {
-        let variant = ident(&n.variant);
-        let module = ident(&n.module[2]);
+        let variant = ident(names.variant(n));
+        let module = ident(&names.module(*n)[2]);
         let doc = format!(" `{}`: {}", n.event_type, n.title);
         quote! { #[doc = #doc] #variant(Box<#module::Payload>) }
     });
     let arms = pages.iter().map(|n| {
-        let variant = ident(&n.variant);
-        let module = ident(&n.module[2]);
+        let variant = ident(names.variant(n));
+        let module = ident(&names.module(*n)[2]);
         let name = &n.event_type;
         quote! {
             #name => <#module::Payload as crate::runtime::Decode>::decode(body).map(|decoded| crate::runtime::Decoded {
@@ -190,8 +191,8 @@ pub fn webhook_v2_rs(api: &Api, has_types: bool) -> TokenStream {
         }
     });
     let infos = pages.iter().map(|n| {
-        let module = ident(&n.module[2]);
-        let module_path = n.module.join("::");
+        let module = ident(&names.module(*n)[2]);
+        let module_path = names.module(*n).join("::");
         let (name, title, page, official) = (&n.event_type, &n.title, page_url(&n.file), &n.docs);
         quote! {
             crate::runtime::NotificationInfo::new(

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::uses::{At, Parent, ShapeUses, Use};
 use crate::fields::{owners, Owner};
 use crate::ir::{Api, Protocol};
-use crate::naming::{camel, RESERVED_TYPES};
+use crate::naming::{camel, Names, RESERVED_TYPES};
 
 /// An operation or a notification, as the type space names and houses its types.
 pub struct OwnerInfo {
@@ -24,23 +24,24 @@ pub struct OwnerInfo {
     protocol: Protocol,
 }
 
-/// Every owner's, in the order of [`owners`].
-pub fn owner_infos(api: &Api) -> Vec<OwnerInfo> {
+/// Every owner's, in the order of [`owners`], housed in the modules naming gave them.
+pub fn owner_infos(api: &Api, names: &Names<'_>) -> Vec<OwnerInfo> {
     owners(api)
         .map(|owner| match owner {
             Owner::Operation(op) => {
-                let inner: Vec<&str> = op.module[2.min(op.module.len())..op.module.len().saturating_sub(1)]
+                let module = names.module(owner);
+                let inner: Vec<&str> = module[2.min(module.len())..module.len().saturating_sub(1)]
                     .iter()
                     .map(String::as_str)
                     .filter(|m| !m.starts_with("by_"))
                     .collect();
                 let qualifier = if inner.is_empty() { camel(&op.family, "T") } else { camel(&inner.join("_"), "T") };
                 OwnerInfo {
-                    module: op.module.clone(),
+                    module: module.to_vec(),
                     feature: op.family.clone(),
                     label: format!("{} {}", op.method.as_str().to_uppercase(), op.path),
                     qualifier,
-                    family_module: Some(op.module[..2.min(op.module.len())].to_vec()),
+                    family_module: Some(module[..2.min(module.len())].to_vec()),
                     payload_name: None,
                     protocol: op.protocol,
                 }
@@ -57,7 +58,7 @@ pub fn owner_infos(api: &Api) -> Vec<OwnerInfo> {
                     });
                 let prefix = n.event_type.split('.').next().unwrap_or(&n.event_type);
                 OwnerInfo {
-                    module: n.module.clone(),
+                    module: names.module(owner).to_vec(),
                     feature: "notifications".to_owned(),
                     label: n.event_type.clone(),
                     qualifier: camel(&n.event_type, "T"),
