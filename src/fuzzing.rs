@@ -21,6 +21,20 @@
 //! - [`guomi`] (feature `guomi`): a mode byte, then bytes taken as an SM2 signature (DER) of a
 //!   fixed message, an SM2 ciphertext for the merchant key, and an `AEAD_SM4_GCM` resource; the
 //!   harness's own signature, ciphertext and seal of the same bytes must open.
+//! - [`v2_answer`] (feature `v2-pay`): a mode byte, then an APIv2 answer's XML body, judged and
+//!   decoded as the answer of `pay/orderquery` (which documents a `sign`). Mode `S` (MD5) or `H`
+//!   (HMAC-SHA256): the harness signs the body's text members itself with the test APIv2 key and
+//!   puts the `sign` first in the root element, to get past verification into `return_code`,
+//!   `result_code` and the typed decode; mode `U`: as given, for a page that documents no `sign`
+//!   (accepted only without one); any other mode: as given, which must never be accepted, nor
+//!   its `result_code` taken as verified.
+//! - [`v2_notification`]: a mode byte, then a body. Mode `S`: an APIv2 payment notification
+//!   (`transaction-success`) which the harness signs as above, with the algorithm its
+//!   `algorithm` or `sign_type` member names (MD5 when none); mode `R`: the plaintext of a refund
+//!   notification's `req_info` (`refund-processed`), which the harness encrypts and wraps in an
+//!   envelope; any other mode: a body as given for the page [`V2_PAGES`] holds at the mode byte's
+//!   index, which must not be accepted unless it is genuine (a `sign` that verifies, or a
+//!   `req_info` of a refund notification that opens).
 
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -29,27 +43,36 @@ use aws_lc_rs::digest;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use wechatpay_generated::runtime::xml::{self, text_members};
 use wechatpay_generated::runtime::{Decode, ResponseKind};
 
+use crate::apiv2::notify::{seal_req_info, V2Notification, V2Notifications};
+use crate::apiv2::{ApiV2Key, SignType};
 use crate::bill::{BillParser, BillRow};
 use crate::download::{BillBytes, BillFile, Digest};
 use crate::error::Error;
 use crate::exchange::{conclude, must_verify, Raw};
 use crate::keys::{ApiV3Key, MerchantKey};
 use crate::notify::{Notifications, NotifyError};
-use crate::wechatpay_keys::{unix, WechatpayKeys};
+use crate::wechatpay_keys::{unix, VerifyError, WechatpayKeys};
 
 const SIGNER_PEM: &str = include_str!("../tests/fixtures/keys/wechatpay_pub_key_private.pem");
 const KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
 const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+/// The APIv2 key of WeChat Pay's signature guide.
+const APIV2_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 
 /// The statuses [`response`] picks from.
 pub const STATUSES: [u16; 8] = [200, 204, 400, 401, 404, 429, 500, 302];
+
+/// The pages [`v2_notification`] opens a body given as is for (by the mode byte).
+pub const V2_PAGES: [&str; 4] = ["transaction-success", "refund-processed", "TRANSACTION.SUCCESS", "no-such-page"];
 
 struct Fixture {
     signer: MerchantKey,
     keys: WechatpayKeys,
     apiv3_key: ApiV3Key,
+    apiv2_key: ApiV2Key,
 }
 
 fn fixture() -> &'static Fixture {
@@ -57,7 +80,12 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let signer = MerchantKey::from_pem(SIGNER_PEM).expect("the test signing key");
         let keys = WechatpayKeys::with_public_key(KEY_ID, signer.public_key());
-        Fixture { signer, keys, apiv3_key: ApiV3Key::new(APIV3_KEY).expect("the test APIv3 key") }
+        Fixture {
+            signer,
+            keys,
+            apiv3_key: ApiV3Key::new(APIV3_KEY).expect("the test APIv3 key"),
+            apiv2_key: ApiV2Key::new(APIV2_KEY).expect("the test APIv2 key"),
+        }
     })
 }
 
@@ -113,7 +141,7 @@ pub fn notification(data: &[u8]) {
         b'S' => {
             let result = open(&signed_headers(body), body);
             assert!(!matches!(result, Err(NotifyError::Verify(_))), "a signed body failed verification: {result:?}");
-            shown(&result);
+            shown(&result, data);
         }
         b'P' => {
             let text = String::from_utf8_lossy(body);
@@ -133,12 +161,12 @@ pub fn notification(data: &[u8]) {
                 matches!(result, Ok(_) | Err(NotifyError::Payload { .. })),
                 "a sealed, signed payload failed before its parsing: {result:?}"
             );
-            shown(&result);
+            shown(&result, data);
         }
         _ => {
             let result = open(&headers, body);
             assert!(result.is_err(), "a notification the harness did not sign was accepted: {result:?}");
-            shown(&result);
+            shown(&result, data);
         }
     }
 }
@@ -174,7 +202,144 @@ pub fn response(data: &[u8]) {
         _ => {}
     }
     if let Err(error) = &result {
-        let _ = (error.to_string(), format!("{error:?}"), error.outcome_unknown(), error.code());
+        shown_error(error, data);
+    }
+}
+
+/// The APIv2 answer judge and decoder: see the [module documentation](self).
+#[cfg(feature = "v2-pay")]
+pub fn v2_answer(data: &[u8]) {
+    let Some((&mode, body)) = data.split_first() else { return };
+    let key = &fixture().apiv2_key;
+    let (sign_type, documents_sign) = match mode {
+        b'H' => (SignType::HmacSha256, true),
+        b'U' => (SignType::Md5, false),
+        _ => (SignType::Md5, true),
+    };
+    let signed = matches!(mode, b'S' | b'H').then(|| v2_signed(body, |_| sign_type)).flatten();
+    let body = signed.as_deref().unwrap_or(body);
+    let raw =
+        Raw { status: StatusCode::OK, headers: HeaderMap::new(), body: Bytes::copy_from_slice(body), request_id: None };
+    let result = crate::apiv2::judge(&raw, "/pay/orderquery", ResponseKind::Json, documents_sign, key, sign_type)
+        .and_then(|()| {
+            type OrderQuery = wechatpay_generated::v2::pay::orderquery::post::Response;
+            OrderQuery::decode(&raw.body).map_err(|source| crate::exchange::decode_error(&raw, source))
+        });
+    // What may pass as verified: the harness's own signature; on a page that documents none, a
+    // body that carries none.
+    let carries_sign =
+        xml::parse(body).is_ok_and(|members| text_members(&members).iter().any(|(name, _)| *name == "sign"));
+    let may_pass = signed.is_some() || (!documents_sign && !carries_sign);
+    match &result {
+        Err(Error::Verify { source: VerifyError::V2BadSignature(_) | VerifyError::V2Unsigned, .. }) => {
+            assert!(signed.is_none(), "an answer the harness signed failed verification: {result:?}")
+        }
+        Ok(_) => assert!(may_pass, "an answer the harness did not sign was accepted"),
+        Err(Error::V2Result { .. }) => {
+            assert!(may_pass, "an unsigned business error was taken as verified: {result:?}")
+        }
+        Err(Error::Decode { body, .. }) => assert!(body.as_str().len() <= 16 * 1024),
+        _ => {}
+    }
+    if let Err(error) = &result {
+        shown_error(error, data);
+    }
+}
+
+/// The APIv2 notification opener: see the [module documentation](self).
+pub fn v2_notification(data: &[u8]) {
+    let Some((&mode, body)) = data.split_first() else { return };
+    let fixture = fixture();
+    let notifications = V2Notifications::new(fixture.apiv2_key.clone()).apiv3_key(fixture.apiv3_key.clone());
+    let result = match mode {
+        b'S' => {
+            // An algorithm that is none of APIv2's is signed in MD5 (and refused as unsupported).
+            let signed = v2_signed(body, |texts| v2_algorithm(texts).and_then(SignType::parse).unwrap_or_default());
+            let result = notifications.open("transaction-success", signed.as_deref().unwrap_or(body));
+            if signed.is_some() {
+                assert!(
+                    !matches!(
+                        result,
+                        Err(NotifyError::Verify(VerifyError::V2BadSignature(_) | VerifyError::V2Unsigned))
+                    ),
+                    "a notification the harness signed failed verification: {result:?}"
+                );
+            }
+            result
+        }
+        b'R' => {
+            let req_info = seal_req_info(&fixture.apiv2_key, body);
+            let envelope = xml::write([
+                ("return_code", "SUCCESS"),
+                ("appid", "wx2421b1c4370ec43b"),
+                ("mch_id", "10000100"),
+                ("nonce_str", "TeqClE3i0mvn3DrK"),
+                ("req_info", &req_info),
+            ]);
+            let result = notifications.open("refund-processed", envelope.as_bytes());
+            assert!(
+                matches!(
+                    result,
+                    Ok(_) | Err(NotifyError::Payload { .. } | NotifyError::Verify(VerifyError::V2Malformed(_)))
+                ),
+                "a sealed req_info failed before its parsing: {result:?}"
+            );
+            result
+        }
+        _ => notifications.open(V2_PAGES[usize::from(mode) % V2_PAGES.len()], body),
+    };
+    if let Ok(notification) = &result {
+        assert!(v2_genuine(notification), "a notification neither signed nor sealed with the key was accepted");
+    }
+    shown(&result, data);
+}
+
+/// `body` with the `sign` of its text members (in the algorithm `sign_type` picks from them) put
+/// first in its root element; `None` when the body is not APIv2 XML or the `sign` inserted is not
+/// the first a reader finds.
+fn v2_signed(body: &[u8], sign_type: impl Fn(&[(&str, &str)]) -> SignType) -> Option<Vec<u8>> {
+    let members = xml::parse(body).ok()?;
+    let texts = text_members(&members);
+    let signature = crate::apiv2::sign(texts.iter().copied(), &fixture().apiv2_key, sign_type(&texts));
+    // The end of the root element's start tag: past the declaration, comments and blanks.
+    let mut at = 0;
+    let root = loop {
+        let open = at + body[at..].iter().position(|byte| *byte == b'<')?;
+        let close = open + body[open..].iter().position(|byte| *byte == b'>')?;
+        match body.get(open + 1) {
+            Some(b'?' | b'!') => at = close + 1,
+            _ if body[close - 1] == b'/' => return None,
+            _ => break close + 1,
+        }
+    };
+    let signed = [&body[..root], b"<sign>", signature.as_bytes(), b"</sign>", &body[root..]].concat();
+    let reread = xml::parse(&signed).ok()?;
+    let reread = text_members(&reread);
+    (reread.first() == Some(&("sign", signature.as_str())) && reread[1..] == texts[..] && xml::looks_like_xml(&signed))
+        .then_some(signed)
+}
+
+/// The algorithm an APIv2 notification names: `algorithm`, else `sign_type` (none: MD5).
+fn v2_algorithm<'a>(texts: &[(&str, &'a str)]) -> Option<&'a str> {
+    let member = |name: &str| texts.iter().find(|(key, _)| *key == name).map(|(_, value)| *value);
+    member("algorithm").or_else(|| member("sign_type")).filter(|value| !value.is_empty())
+}
+
+/// Whether an opened APIv2 notification is one the key vouches for: the `req_info` of a refund
+/// notification (which opened), or a `sign` of its members that verifies (any other page, even
+/// with a `req_info`).
+fn v2_genuine(notification: &V2Notification) -> bool {
+    let texts: Vec<(&str, &str)> = notification.envelope.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if notification.page == "refund-processed" && texts.iter().any(|(name, _)| *name == "req_info") {
+        return true;
+    }
+    let signature = texts.iter().find(|(name, _)| *name == "sign").map(|(_, value)| *value);
+    let sign_type = v2_algorithm(&texts).map_or(Some(SignType::Md5), SignType::parse);
+    match (signature, sign_type) {
+        (Some(signature), Some(sign_type)) => {
+            crate::apiv2::verify(texts.iter().copied(), &fixture().apiv2_key, sign_type, signature)
+        }
+        _ => false,
     }
 }
 
@@ -313,11 +478,24 @@ fn guomi_key() -> &'static MerchantKey {
     })
 }
 
-/// Formats a result's error both ways: neither may panic.
-fn shown<T>(result: &Result<T, NotifyError>) {
+/// Formats a result's error both ways: neither may panic, nor show the APIv2 key.
+fn shown<T>(result: &Result<T, NotifyError>, input: &[u8]) {
     if let Err(error) = result {
-        let _ = (error.to_string(), format!("{error:?}"), error.status());
+        let _ = error.status();
+        key_hidden([&error.to_string(), &format!("{error:?}")], input);
     }
+}
+
+/// Formats an error both ways and asks what it means: nothing may panic, nor show the APIv2 key.
+fn shown_error(error: &Error, input: &[u8]) {
+    let _ = (error.outcome_unknown(), error.code(), error.message());
+    key_hidden([&error.to_string(), &format!("{error:?}")], input);
+}
+
+/// The APIv2 key shows in no text, unless the input carried it (an error may quote the input).
+fn key_hidden(texts: [&str; 2], input: &[u8]) {
+    let carried = input.windows(APIV2_KEY.len()).any(|window| window == APIV2_KEY.as_bytes());
+    assert!(carried || !texts.iter().any(|text| text.contains(APIV2_KEY)), "the APIv2 key is shown: {texts:?}");
 }
 
 /// The fuzz targets' corpus (`fuzz/corpus/<target>/`), replayed on stable through the same
@@ -376,6 +554,17 @@ mod corpus {
     #[test]
     fn the_encrypted_bill_opener_survives_its_corpus() {
         replay("encrypted_bill", super::encrypted_bill);
+    }
+
+    #[cfg(feature = "v2-pay")]
+    #[test]
+    fn the_v2_answer_judge_survives_its_corpus() {
+        replay("v2_answer", super::v2_answer);
+    }
+
+    #[test]
+    fn the_v2_notification_opener_survives_its_corpus() {
+        replay("v2_notification", super::v2_notification);
     }
 
     #[cfg(feature = "guomi")]

@@ -67,7 +67,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<(String, Node)>, XmlError> {
     loop {
         let event = reader
             .read_event_into(&mut buffer)
-            .map_err(|e| XmlError::new(format!("at byte {}: {e}", reader.buffer_position())))?;
+            .map_err(|e| XmlError::new(format!("at byte {}: {}", reader.buffer_position(), unquoted(&e))))?;
         match event {
             Event::Decl(_) | Event::Comment(_) => {}
             Event::DocType(_) => {
@@ -151,6 +151,23 @@ pub fn parse(body: &[u8]) -> Result<Vec<(String, Node)>, XmlError> {
         return Err(XmlError::new("the document ends inside an element"));
     }
     root.ok_or_else(|| XmlError::new("no root element"))
+}
+
+/// quick-xml's error without the names it quotes from the document: in a broken document, a
+/// "name" runs on into the text, which may be a member's value (and [`XmlError`] holds none).
+fn unquoted(error: &quick_xml::Error) -> String {
+    use quick_xml::errors::IllFormedError;
+    match error {
+        quick_xml::Error::IllFormed(IllFormedError::MissingDeclVersion(Some(_))) => {
+            "an XML declaration must start with `version`".to_owned()
+        }
+        quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_)) => "an element is not closed".to_owned(),
+        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(_)) => "an end tag without its start".to_owned(),
+        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { .. }) => {
+            "an end tag does not match the element open".to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The top-level text members, for signing and verifying (nested elements are not signed).
@@ -325,6 +342,20 @@ mod tests {
             b"<a><b><c><d><e><f><g><h><i>deep</i></h></g></f></e></d></c></b></a>",
         ] {
             assert!(parse(body).is_err(), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    /// Found by the `v2_answer` fuzz target: a start tag broken before its `>` took the text
+    /// after it into its name, and the mismatched end tag's error quoted it (a member's value).
+    #[test]
+    fn errors_quote_nothing_of_the_document() {
+        for body in [
+            &b"<xml><nonce_str]<![CDATA[SECRET-VALUE]]></nonce_str></xml>"[..],
+            b"<xml><a>1</a></SECRET-VALUE></xml>",
+            b"<xml><a>SECRET-VALUE</b></xml>",
+        ] {
+            let error = parse(body).unwrap_err().to_string();
+            assert!(!error.contains("SECRET"), "{error}");
         }
     }
 

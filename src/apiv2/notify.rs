@@ -6,7 +6,9 @@
 //! handler names the page, e.g. `refund-processed` or `transaction-success`. Three shapes:
 //!
 //! - `req_info` (`refund-processed`): AES-256-ECB under the MD5 of the APIv2 key, unsigned (the
-//!   key authenticates it); its plaintext is the refund's XML;
+//!   key authenticates it); its plaintext is the refund's XML. Opened for that page only: under
+//!   any other, a body carrying a `req_info` must be signed like the rest (a refund notification
+//!   replayed to a payment `notify_url` is refused, not read as a payment);
 //! - `event_ciphertext` (`TRANSACTION.*`, `CHECK.*`): the body is signed (`algorithm`,
 //!   HMAC-SHA256 with the APIv2 key), then the ciphertext opens with AES-256-GCM under the APIv3
 //!   key (`event_nonce`, `event_associated_data`);
@@ -31,6 +33,9 @@ use super::sign::{verify, ApiV2Key, SignType};
 use crate::keys::{ApiV3Key, CryptoError};
 use crate::notify::{ClaimStatus, ClaimToken, InMemoryReplayGuard, NotifyError, ProcessError, Processed, ReplayGuard};
 use crate::wechatpay_keys::VerifyError;
+
+/// The page whose payload is a `req_info` (unsigned, authenticated by the key that opens it).
+const REQ_INFO_PAGE: &str = "refund-processed";
 
 /// A verified, decrypted APIv2 notification. `Debug` leaves the payload out.
 #[derive(Clone, PartialEq)]
@@ -104,7 +109,7 @@ impl V2Notifications {
         let texts: Vec<(String, String)> =
             text_members(&members).into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         let get = |name: &str| texts.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let plaintext: Vec<u8> = if let Some(req_info) = get("req_info") {
+        let plaintext: Vec<u8> = if let Some(req_info) = get("req_info").filter(|_| page == REQ_INFO_PAGE) {
             ecb::decrypt(&self.key, req_info).map_err(NotifyError::Decrypt)?
         } else {
             self.verify(&texts, get("algorithm").or_else(|| get("sign_type")))?;
@@ -221,4 +226,37 @@ pub fn fail_body(message: &str) -> String {
 /// Seals a refund notification's `req_info` as WeChat Pay does (tests, local tooling).
 pub fn seal_req_info(key: &ApiV2Key, plaintext: &[u8]) -> String {
     ecb::encrypt(key, plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REFUND: &str = "<root><out_refund_no>R1</out_refund_no><out_trade_no>T1</out_trade_no>\
+        <refund_fee>3960</refund_fee><total_fee>3960</total_fee><refund_status>SUCCESS</refund_status>\
+        <transaction_id>4200000215201811190261405420</transaction_id></root>";
+
+    fn refund_notification(key: &ApiV2Key) -> String {
+        xml::write([
+            ("return_code", "SUCCESS"),
+            ("mch_id", "10000100"),
+            ("req_info", &seal_req_info(key, REFUND.as_bytes())),
+        ])
+    }
+
+    /// Caught by the `v2_notification` fuzz target's invariant (its corpus keeps the input,
+    /// `crash-refund-req-info-as-payment`): a genuine refund notification posted to the payment
+    /// `notify_url` was opened, unsigned, and typed as a payment of the refund's order and amount.
+    #[test]
+    fn a_req_info_opens_only_for_the_refund_page() {
+        let key = ApiV2Key::new("192006250b4c09247ec02edce69f6a2d").unwrap();
+        let notifications = V2Notifications::new(key.clone());
+        let body = refund_notification(&key);
+        let refund = notifications.open("refund-processed", body.as_bytes()).unwrap();
+        assert!(matches!(refund.event, Event::RefundProcessed(_)), "{refund:?}");
+        for page in ["transaction-success", "TRANSACTION.SUCCESS", "combined-transactions-success"] {
+            let error = notifications.open(page, body.as_bytes()).unwrap_err();
+            assert!(matches!(error, NotifyError::Verify(VerifyError::V2Unsigned)), "{page}: {error}");
+        }
+    }
 }
