@@ -212,12 +212,12 @@ mod tests {
             let mut next = r.first_member(member)?;
             while let Some(index) = next {
                 match index {
-                    0 => out_trade_no = r.member_required("out_trade_no")?,
-                    1 => notify_url = r.member_required("notify_url")?,
-                    2 => amount = r.member_required("amount")?,
-                    3 => total_count = r.member("total_count")?,
-                    4 => rate = r.member("rate")?,
-                    5 => details = r.member("details")?,
+                    0 => r.member_required("out_trade_no", &mut out_trade_no)?,
+                    1 => r.member_required("notify_url", &mut notify_url)?,
+                    2 => r.member_required("amount", &mut amount)?,
+                    3 => r.member("total_count", &mut total_count)?,
+                    4 => r.member("rate", &mut rate)?,
+                    5 => r.member("details", &mut details)?,
                     _ => r.skip()?,
                 }
                 next = r.next_member(member)?;

@@ -626,7 +626,7 @@ mod tests {
             let mut next = reader.first_member(member)?;
             while let Some(index) = next {
                 match index {
-                    0 => start_time = reader.member_time_required("start_time", TimeFormat::Compact)?,
+                    0 => reader.member_time_required("start_time", TimeFormat::Compact, &mut start_time)?,
                     _ => reader.skip()?,
                 }
                 next = reader.next_member(member)?;

@@ -292,10 +292,10 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
     let reads = members.iter().enumerate().map(|(i, JsonMember { ident, key, required, format, .. })| {
         let (i, slot) = (index(i), slot(ident));
         match (required, format) {
-            (true, None) => quote! { #i => #slot = reader.member_required(#key)?, },
-            (false, None) => quote! { #i => #slot = reader.member(#key)?, },
-            (true, Some(format)) => quote! { #i => #slot = reader.member_time_required(#key, #format)?, },
-            (false, Some(format)) => quote! { #i => #slot = reader.member_time(#key, #format)?, },
+            (true, None) => quote! { #i => reader.member_required(#key, &mut #slot), },
+            (false, None) => quote! { #i => reader.member(#key, &mut #slot), },
+            (true, Some(format)) => quote! { #i => reader.member_time_required(#key, #format, &mut #slot), },
+            (false, Some(format)) => quote! { #i => reader.member_time(#key, #format, &mut #slot), },
         }
     });
     // Read strictly (a request from JSON), a group of alternatives needs one of its members.
@@ -339,8 +339,8 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
                 while let Some(index) = next {
                     match index {
                         #(#reads)*
-                        _ => reader.skip()?,
-                    }
+                        _ => reader.skip(),
+                    }?;
                     next = reader.next_member(member)?;
                 }
                 #(#alternatives)*
