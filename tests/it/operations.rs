@@ -555,7 +555,7 @@ mod custom {
             let mut next = reader.first_member(member)?;
             while let Some(index) = next {
                 match index {
-                    0 => out_trade_no = reader.member_required("out_trade_no")?,
+                    0 => reader.member_required("out_trade_no", &mut out_trade_no)?,
                     _ => reader.skip()?,
                 }
                 next = reader.next_member(member)?;
