@@ -374,6 +374,24 @@ impl Field {
     }
 }
 
+/// The groups of alternatives among `items` (see [`Field::one_of`]; `group` gives an item's): each
+/// group's items in their order, the groups in the order of their first item.
+pub fn alternatives<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    group: impl Fn(&'a T) -> Option<&'a str>,
+) -> Vec<Vec<&'a T>> {
+    let mut groups: Vec<(&str, Vec<&T>)> = Vec::new();
+    for item in items {
+        if let Some(name) = group(item) {
+            match groups.iter_mut().find(|(other, _)| *other == name) {
+                Some((_, of)) => of.push(item),
+                None => groups.push((name, vec![item])),
+            }
+        }
+    }
+    groups.into_iter().map(|(_, of)| of).collect()
+}
+
 /// How a string writes a time (`data-format`), as the pages document it. Every format without an
 /// offset is China Standard Time (UTC+8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

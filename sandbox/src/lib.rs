@@ -59,7 +59,7 @@ use std::time::Duration;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
 use http::{HeaderMap, StatusCode};
 
@@ -73,7 +73,7 @@ pub use tls::{CA_FILE, CLIENT_CERTIFICATE_FILE};
 pub use wechatpay_sdk_ir as ir;
 
 use conn::{Conn, KillableListener};
-use respond::{Body, Delivery, Flaw};
+use respond::{Body, Flaw};
 use routes::Reply;
 
 /// Which key signs responses and notifications; `Wechatpay-Serial` is its id or serial.
@@ -776,22 +776,10 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
             (false, _) => state.signer,
         }
     };
+    if let Some(response) = respond::interrupt(misbehaviour.as_ref(), &conn).await {
+        return response;
+    }
     let flaw = match &misbehaviour {
-        Some(Misbehaviour::DropConnection) => {
-            conn.kill();
-            return StatusCode::OK.into_response();
-        }
-        Some(Misbehaviour::Slow(duration)) => {
-            tokio::time::sleep(*duration).await;
-            Flaw::None
-        }
-        Some(Misbehaviour::HtmlPage(status)) => {
-            let page = format!("<html><body><h1>{status}</h1>upstream unavailable</body></html>");
-            return (*status, [("content-type", "text/html")], page).into_response();
-        }
-        Some(Misbehaviour::Redirect(location)) => {
-            return (StatusCode::FOUND, [("location", location.as_str())]).into_response();
-        }
         Some(Misbehaviour::BadSignature | Misbehaviour::ForgedBody(_)) => Flaw::BadSignature,
         Some(Misbehaviour::StaleTimestamp) => Flaw::StaleTimestamp,
         Some(Misbehaviour::UnknownSerial) => Flaw::UnknownSerial,
@@ -799,11 +787,7 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         Some(Misbehaviour::MissingHeaders) => Flaw::MissingSignature,
         _ => Flaw::None,
     };
-    let delivery = match misbehaviour {
-        Some(Misbehaviour::DropMidBody) => Delivery::DropMidBody,
-        Some(Misbehaviour::Drip { chunk, pause }) => Delivery::Drip { chunk, pause },
-        _ => Delivery::Whole,
-    };
+    let delivery = respond::delivery(misbehaviour.as_ref());
     respond::respond(&shared.keys, signer, reply, flaw, delivery)
 }
 

@@ -7,17 +7,51 @@ use std::time::Duration;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::conn::Conn;
 use crate::crypto;
 use crate::encrypted_bills::{seal_stream, BillCipher};
 use crate::keys::Keys;
 use crate::routes::Reply;
-use crate::Signer;
+use crate::{Misbehaviour, Signer};
 
 /// How the body of an answer goes out.
 pub(crate) enum Delivery {
     Whole,
     DropMidBody,
     Drip { chunk: usize, pause: Duration },
+}
+
+/// The faults that act on the exchange rather than on the answer, for APIv3 and APIv2 alike: a
+/// dropped connection, a gateway's HTML page or a redirect (the response to send instead), or
+/// latency (waited here; the answer goes out after it).
+pub(crate) async fn interrupt(misbehaviour: Option<&Misbehaviour>, conn: &Conn) -> Option<Response> {
+    match misbehaviour? {
+        Misbehaviour::DropConnection => {
+            conn.kill();
+            Some(StatusCode::OK.into_response())
+        }
+        Misbehaviour::Slow(duration) => {
+            tokio::time::sleep(*duration).await;
+            None
+        }
+        Misbehaviour::HtmlPage(status) => {
+            let page = format!("<html><body><h1>{status}</h1>upstream unavailable</body></html>");
+            Some((*status, [("content-type", "text/html")], page).into_response())
+        }
+        Misbehaviour::Redirect(location) => {
+            Some((StatusCode::FOUND, [("location", location.as_str())]).into_response())
+        }
+        _ => None,
+    }
+}
+
+/// How `misbehaviour` has the body go out.
+pub(crate) fn delivery(misbehaviour: Option<&Misbehaviour>) -> Delivery {
+    match misbehaviour {
+        Some(Misbehaviour::DropMidBody) => Delivery::DropMidBody,
+        Some(Misbehaviour::Drip { chunk, pause }) => Delivery::Drip { chunk: *chunk, pause: *pause },
+        _ => Delivery::Whole,
+    }
 }
 
 pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, delivery: Delivery) -> Response {

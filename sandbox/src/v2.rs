@@ -107,18 +107,9 @@ pub(crate) fn answer(
     }
     let mut problems = Vec::new();
     // A group of alternatives (`one_of`): one of its members is required.
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    for field in &documented {
-        if let Some(group) = &field.one_of {
-            match groups.iter_mut().find(|(name, _)| name == group) {
-                Some((_, names)) => names.push(&field.name),
-                None => groups.push((group, vec![&field.name])),
-            }
-        }
-    }
-    for (_, names) in &groups {
-        if names.iter().all(|name| get(name).is_none_or(str::is_empty)) {
-            let listed: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    for group in wechatpay_sdk_ir::alternatives(documented.iter().copied(), |field| field.one_of.as_deref()) {
+        if group.iter().all(|field| get(&field.name).is_none_or(str::is_empty)) {
+            let listed: Vec<String> = group.iter().map(|field| format!("`{}`", field.name)).collect();
             problems.push(format!("one of {} is required", listed.join(", ")));
         }
     }

@@ -299,16 +299,8 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
         }
     });
     // Read strictly (a request from JSON), a group of alternatives needs one of its members.
-    let mut groups: Vec<(&str, Vec<&JsonMember>)> = Vec::new();
-    for member in members {
-        if let Some(group) = &member.one_of {
-            match groups.iter_mut().find(|(name, _)| name == group) {
-                Some((_, of)) => of.push(member),
-                None => groups.push((group, vec![member])),
-            }
-        }
-    }
-    let alternatives = groups.iter().map(|(_, of)| {
+    let groups = crate::ir::alternatives(members, |member| member.one_of.as_deref());
+    let alternatives = groups.iter().map(|of| {
         let set = of.iter().map(|m| {
             let slot = slot(&m.ident);
             quote! { #slot.is_some() }

@@ -6,7 +6,7 @@ use http::StatusCode;
 
 use super::{wire, Answered};
 use crate::conn::Conn;
-use crate::respond::{deliver, Body, Delivery};
+use crate::respond::{deliver, delivery, interrupt, Body};
 use crate::Misbehaviour;
 
 /// `answered`, spoiled as `misbehaviour` says. Transport faults (latency, a dropped connection, a
@@ -23,34 +23,21 @@ pub(crate) async fn respond(answered: Answered, misbehaviour: Option<Misbehaviou
         let body = wire::write(&[("return_code".into(), "FAIL".into()), ("return_msg".into(), message.into())]);
         (status, [("content-type", "text/xml")], body).into_response()
     };
-    let (body, delivery) = match misbehaviour {
-        None | Some(Misbehaviour::StaleTimestamp | Misbehaviour::UnknownSerial | Misbehaviour::SignTest) => {
-            (body, Delivery::Whole)
-        }
-        Some(Misbehaviour::DropConnection) => {
-            conn.kill();
-            return StatusCode::OK.into_response();
-        }
-        Some(Misbehaviour::Slow(duration)) => {
-            tokio::time::sleep(duration).await;
-            (body, Delivery::Whole)
-        }
-        Some(Misbehaviour::HtmlPage(status)) => {
-            let page = format!("<html><body><h1>{status}</h1>upstream unavailable</body></html>");
-            return (status, [("content-type", "text/html")], page).into_response();
-        }
-        Some(Misbehaviour::Redirect(location)) => {
-            return (StatusCode::FOUND, [("location", location.as_str())]).into_response();
-        }
+    if let Some(response) = interrupt(misbehaviour.as_ref(), conn).await {
+        return response;
+    }
+    let body = match &misbehaviour {
         Some(Misbehaviour::ServerError) => return fail(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEMERROR"),
         Some(Misbehaviour::FrequencyLimited) => return fail(StatusCode::TOO_MANY_REQUESTS, "FREQUENCY_LIMITED"),
-        Some(Misbehaviour::BadSignature) => (spoil_sign(&body), Delivery::Whole),
-        Some(Misbehaviour::MissingHeaders) => (without_sign(&body), Delivery::Whole),
-        Some(Misbehaviour::SignedBody(given) | Misbehaviour::ForgedBody(given)) => (given, Delivery::Whole),
-        Some(Misbehaviour::Oversized(len)) => (wire::write(&[("padding".into(), "x".repeat(len))]), Delivery::Whole),
-        Some(Misbehaviour::DropMidBody) => (body, Delivery::DropMidBody),
-        Some(Misbehaviour::Drip { chunk, pause }) => (body, Delivery::Drip { chunk, pause }),
+        Some(Misbehaviour::BadSignature) => spoil_sign(&body),
+        Some(Misbehaviour::MissingHeaders) => without_sign(&body),
+        Some(Misbehaviour::SignedBody(given) | Misbehaviour::ForgedBody(given)) => given.clone(),
+        Some(Misbehaviour::Oversized(len)) => wire::write(&[("padding".into(), "x".repeat(*len))]),
+        // APIv3's header faults have no APIv2 counterpart; the transport faults are handled above
+        // and by the delivery.
+        _ => body,
     };
+    let delivery = delivery(misbehaviour.as_ref());
     let length = body.len().to_string();
     let headers = [("content-type", content_type), ("content-length", length.as_str())];
     (status, headers, deliver(&Body::Bytes(body), delivery)).into_response()

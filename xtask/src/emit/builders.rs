@@ -9,7 +9,6 @@ use super::{builder_requires, doc, prose, value_type, Place, Scope};
 use crate::ir::{Encoding, Encryption, Field, Type};
 
 /// One member of a builder.
-#[derive(Clone)]
 pub struct Member<'a> {
     pub field: &'a Field,
     pub place: Place,
@@ -22,8 +21,6 @@ pub struct Member<'a> {
     /// The request part: `path`, `query`, `headers`, `json` or `body` (multipart); empty for a
     /// member of a nested structure.
     pub part: &'static str,
-    /// Its `data-one-of` group's members, for its docs (`` `a`, `b` ``); set by [`builder`].
-    pub alternatives: Option<String>,
 }
 
 impl<'a> Member<'a> {
@@ -37,7 +34,6 @@ impl<'a> Member<'a> {
             path: false,
             multipart: false,
             part: "",
-            alternatives: None,
         }
     }
 }
@@ -91,7 +87,8 @@ fn shape(member: &Member<'_>, scope: Scope<'_>) -> Shape {
     Shape::Value(value_type(field, member.place, false, scope))
 }
 
-fn setter_doc(member: &Member<'_>) -> TokenStream {
+/// A setter's docs; `group`: the members of its group of alternatives, if it is in one.
+fn setter_doc(member: &Member<'_>, group: Option<&[&Member<'_>]>) -> TokenStream {
     let mut text = prose(member.field);
     if text.is_empty() {
         text = format!("`{}`", member.field.name);
@@ -99,8 +96,9 @@ fn setter_doc(member: &Member<'_>) -> TokenStream {
     if member.required {
         text = format!("**Required.** {text}");
     }
-    if let Some(group) = &member.alternatives {
-        text = format!("**One of** {group} **is required.** {text}");
+    if let Some(group) = group {
+        let listed: Vec<String> = group.iter().map(|m| format!("`{}`", m.field.name)).collect();
+        text = format!("**One of** {} **is required.** {text}", listed.join(", "));
     }
     if member.field.encrypted == Some(Encryption::RsaPubkey) {
         text.push_str("\n\nSensitive: give it in plain text; the client sends it encrypted.");
@@ -125,18 +123,9 @@ pub fn builder(
     let mut inits = Vec::new();
     let mut uses_context = false;
     // `data-one-of` groups, in order: at least one member of each must be set.
-    let mut groups: Vec<(&str, Vec<&Member<'_>>)> = Vec::new();
-    for member in members {
-        if let Some(group) = &member.field.one_of {
-            match groups.iter_mut().find(|(name, _)| name == group) {
-                Some((_, of)) => of.push(member),
-                None => groups.push((group, vec![member])),
-            }
-        }
-    }
-    let listed = |of: &[&Member<'_>]| of.iter().map(|m| format!("`{}`", m.field.name)).collect::<Vec<_>>().join(", ");
+    let groups = crate::ir::alternatives(members, |member| member.field.one_of.as_deref());
     let mut checks = Vec::new();
-    for (_, of) in &groups {
+    for of in &groups {
         let set = of.iter().map(|m| {
             let ident = scope.ident(m.field);
             quote! { self.#ident.is_some() }
@@ -146,14 +135,14 @@ pub fn builder(
         uses_context = true;
     }
     for member in members {
-        let alternatives = member.field.one_of.as_ref().and_then(|group| groups.iter().find(|(g, _)| g == group));
-        let member = &Member { alternatives: alternatives.map(|(_, of)| listed(of)), ..member.clone() };
+        // The group this member belongs to, for its setter's docs.
+        let group = groups.iter().find(|of| of.iter().any(|m| std::ptr::eq(*m, member)));
         let field = member.field;
         let field_ident = scope.ident(field);
         let plain = field_ident.to_string().trim_start_matches("r#").to_owned();
         let set_ident = format_ident!("set_{}", plain);
         let wire = &field.name;
-        let doc = setter_doc(member);
+        let doc = setter_doc(member, group.map(|of| of.as_slice()));
         // rustdoc cannot link to a raw identifier (`Self::r#type` reads as `Self::r`, fragment `type`).
         let set_doc = if field_ident.to_string().starts_with("r#") {
             format!(" Sets or clears `{plain}` with a built value.")

@@ -189,7 +189,6 @@ fn members(op: &Operation) -> Vec<Member<'_>> {
                 path: part == Part::Path,
                 multipart: part == Part::Multipart,
                 part: part.name(),
-                alternatives: None,
             });
         }
     }
